@@ -1,0 +1,52 @@
+#include "stage0/cli/cli.h"
+
+#include <cstdio>
+
+#include "common/log.h"
+#include "stage0/cli/command.h"
+
+namespace podrt::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{"podrt: a daemonless pod runtime (namespaces or a tiny VM per pod)", "podrt"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  CommandContext context;
+  app.add_option("--dir", context.globals.dir, "podrt data directory")
+      ->capture_default_str();
+  app.add_flag("--debug", context.globals.debug, "print debug output to stderr");
+  app.add_option("--insecure-options", context.globals.insecure_options,
+                 "comma-separated checks to skip: none, image, http, all-fetch, all");
+
+  register_version_command(app, context);
+  register_info_command(app, context);
+  register_fetch_command(app, context);
+  register_image_commands(app, context);
+  register_pod_commands(app, context);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& parse_error) {
+    // One line, as for every other failure; --help shows the usage.
+    log::error(std::string(parse_error.what()) + " (see podrt --help)");
+    return kExitFailure;
+  }
+
+  log::set_debug(context.globals.debug);
+  if (!context.action) {
+    log::error("no command given (see podrt --help)");
+    return kExitFailure;
+  }
+  Result<int> result = context.action();
+  if (!result) {
+    log::error(result.error().message());
+    return kExitFailure;
+  }
+  return *result;
+}
+
+}  // namespace podrt::cli
