@@ -1,5 +1,6 @@
 #include "stage0/cli/cli.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/log.h"
@@ -24,8 +25,19 @@ int run(int argc, char** argv) {
   register_image_commands(app, context);
   register_pod_commands(app, context);
 
+  // Everything after a lone `--` belongs to the app, not to podrt (rkt's convention).
+  std::vector<std::string> words;
+  for (int i = argc - 1; i > 0; --i) words.emplace_back(argv[i]);  // CLI11 wants them reversed
+  for (size_t i = words.size(); i-- > 0;) {
+    if (words[i] != "--") continue;
+    context.app_arguments.assign(words.begin(), words.begin() + static_cast<long>(i));
+    std::reverse(context.app_arguments.begin(), context.app_arguments.end());
+    words.erase(words.begin(), words.begin() + static_cast<long>(i) + 1);
+    break;
+  }
+
   try {
-    app.parse(argc, argv);
+    app.parse(words);
   } catch (const CLI::CallForHelp& help) {
     return app.exit(help);
   } catch (const CLI::CallForAllHelp& help) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
@@ -23,6 +24,8 @@ struct GlobalOptions {
 /// errors from the action and from parsing both end up as one line and exit code 254.
 struct CommandContext {
   GlobalOptions globals;
+  /// The words after a lone `--`: the app's arguments.
+  std::vector<std::string> app_arguments;
   std::function<Result<int>()> action;
 };
 
