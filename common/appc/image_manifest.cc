@@ -14,48 +14,6 @@ using nlohmann::json;
 
 using EnvVar = std::pair<std::string, std::string>;
 
-// Runs `read` over each element of the optional array member `key` of `object`.
-template <class T, class Read>
-Result<std::vector<T>> read_list(const json& object, std::string_view key, const std::string& path,
-                                 Read read) {
-  std::vector<T> out;
-  const json* list = find_member(object, key);
-  if (list == nullptr) return out;
-  std::string list_path = field_path(path, key);
-  PODRT_TRY(expect_array(*list, list_path));
-  out.reserve(list->size());
-  for (size_t i = 0; i < list->size(); ++i) {
-    std::string item_path = index_path(list_path, i);
-    PODRT_TRY(expect_object((*list)[i], item_path));
-    out.push_back(PODRT_TRY(read((*list)[i], item_path)));
-  }
-  return out;
-}
-
-Result<std::string> identifier_member(const json& object, std::string_view key,
-                                      const std::string& path) {
-  std::string value = PODRT_TRY(required_string(object, key, path));
-  if (auto valid = validate_ac_identifier(value); !valid)
-    return field_error(field_path(path, key), valid.error());
-  return value;
-}
-
-Result<std::string> name_member(const json& object, std::string_view key, const std::string& path) {
-  std::string value = PODRT_TRY(required_string(object, key, path));
-  if (auto valid = validate_ac_name(value); !valid)
-    return field_error(field_path(path, key), valid.error());
-  return value;
-}
-
-Result<std::string> absolute_path_member(const json& object, std::string_view key,
-                                         const std::string& path) {
-  std::string value = PODRT_TRY(required_string(object, key, path));
-  if (!is_absolute_path(value))
-    return Error::invalid(field_path(path, key) + " " + quote_for_message(value) +
-                          " must be an absolute path");
-  return value;
-}
-
 Result<std::vector<std::string>> exec_member(const json& object, const std::string& path) {
   std::string exec_path = field_path(path, "exec");
   const json* exec = find_member(object, "exec");
@@ -92,15 +50,15 @@ Result<EnvVar> read_env_var(const json& item, const std::string& item_path) {
 
 Result<MountPoint> read_mount_point(const json& item, const std::string& item_path) {
   MountPoint mount;
-  mount.name = PODRT_TRY(name_member(item, "name", item_path));
-  mount.path = PODRT_TRY(absolute_path_member(item, "path", item_path));
+  mount.name = PODRT_TRY(required_name(item, "name", item_path));
+  mount.path = PODRT_TRY(required_absolute_path(item, "path", item_path));
   mount.read_only = PODRT_TRY(optional_bool(item, "readOnly", item_path)).value_or(false);
   return mount;
 }
 
 Result<Dependency> read_dependency(const json& item, const std::string& item_path) {
   Dependency dependency;
-  dependency.image_name = PODRT_TRY(identifier_member(item, "imageName", item_path));
+  dependency.image_name = PODRT_TRY(required_identifier(item, "imageName", item_path));
   dependency.image_id = PODRT_TRY(optional_string(item, "imageID", item_path));
   if (dependency.image_id) {
     if (auto valid = validate_image_id(*dependency.image_id); !valid)
@@ -136,7 +94,7 @@ Result<App> parse_app_at(const json& object, const std::string& path) {
   }
 
   app.event_handlers =
-      PODRT_TRY(read_list<EventHandler>(object, "eventHandlers", path, read_event_handler));
+      PODRT_TRY(read_object_list<EventHandler>(object, "eventHandlers", path, read_event_handler));
   std::set<std::string> handler_names;
   for (size_t i = 0; i < app.event_handlers.size(); ++i) {
     if (!handler_names.insert(app.event_handlers[i].name).second)
@@ -151,7 +109,7 @@ Result<App> parse_app_at(const json& object, const std::string& path) {
     app.working_directory = *dir;
   }
 
-  app.environment = PODRT_TRY(read_list<EnvVar>(object, "environment", path, read_env_var));
+  app.environment = PODRT_TRY(read_object_list<EnvVar>(object, "environment", path, read_env_var));
   std::set<std::string> env_names;
   for (size_t i = 0; i < app.environment.size(); ++i) {
     if (!env_names.insert(app.environment[i].first).second)
@@ -172,7 +130,7 @@ Result<App> parse_app_at(const json& object, const std::string& path) {
                           ": seccomp-retain-set and seccomp-remove-set cannot be used together");
 
   app.mount_points =
-      PODRT_TRY(read_list<MountPoint>(object, "mountPoints", path, read_mount_point));
+      PODRT_TRY(read_object_list<MountPoint>(object, "mountPoints", path, read_mount_point));
   std::set<std::string> mount_names;
   for (size_t i = 0; i < app.mount_points.size(); ++i) {
     if (!mount_names.insert(app.mount_points[i].name).second)
@@ -180,7 +138,7 @@ Result<App> parse_app_at(const json& object, const std::string& path) {
                             ": duplicate mount point " + app.mount_points[i].name);
   }
 
-  app.ports = PODRT_TRY(read_list<Port>(object, "ports", path, parse_port));
+  app.ports = PODRT_TRY(read_object_list<Port>(object, "ports", path, parse_port));
   std::set<std::string> port_names;
   for (size_t i = 0; i < app.ports.size(); ++i) {
     if (!port_names.insert(app.ports[i].name).second)
@@ -206,13 +164,13 @@ Result<ImageManifest> parse_manifest(std::string_view json_text) {
   manifest.ac_version = PODRT_TRY(required_string(document, "acVersion", ""));
   if (auto valid = validate_ac_version(manifest.ac_version); !valid)
     return field_error("acVersion", valid.error());
-  manifest.name = PODRT_TRY(identifier_member(document, "name", ""));
+  manifest.name = PODRT_TRY(required_identifier(document, "name", ""));
   if (const json* labels = find_member(document, "labels"))
     manifest.labels = PODRT_TRY(parse_labels(*labels, "labels"));
   if (const json* app = find_member(document, "app"))
     manifest.app = PODRT_TRY(parse_app_at(*app, "app"));
   manifest.dependencies =
-      PODRT_TRY(read_list<Dependency>(document, "dependencies", "", read_dependency));
+      PODRT_TRY(read_object_list<Dependency>(document, "dependencies", "", read_dependency));
   if (const json* whitelist = find_member(document, "pathWhitelist")) {
     manifest.path_whitelist = PODRT_TRY(read_string_array(*whitelist, "pathWhitelist"));
     for (size_t i = 0; i < manifest.path_whitelist.size(); ++i) {
@@ -323,7 +281,7 @@ Result<std::vector<Label>> parse_labels(const json& json_value, const std::strin
     std::string item_path = index_path(path, i);
     PODRT_TRY(expect_object(json_value[i], item_path));
     Label label;
-    label.name = PODRT_TRY(identifier_member(json_value[i], "name", item_path));
+    label.name = PODRT_TRY(required_identifier(json_value[i], "name", item_path));
     label.value = PODRT_TRY(required_string(json_value[i], "value", item_path));
     if (label.name == "name")
       return Error::invalid(field_path(item_path, "name") +
@@ -360,7 +318,7 @@ Result<std::vector<Annotation>> parse_annotations(const json& json_value, const 
     std::string item_path = index_path(path, i);
     PODRT_TRY(expect_object(json_value[i], item_path));
     Annotation annotation;
-    annotation.name = PODRT_TRY(identifier_member(json_value[i], "name", item_path));
+    annotation.name = PODRT_TRY(required_identifier(json_value[i], "name", item_path));
     annotation.value = PODRT_TRY(required_string(json_value[i], "value", item_path));
     if (!seen.insert(annotation.name).second)
       return Error::invalid(item_path + ": duplicate annotation " +
@@ -384,7 +342,7 @@ Result<std::vector<Isolator>> parse_isolators(const json& json_value, const std:
     std::string item_path = index_path(path, i);
     PODRT_TRY(expect_object(json_value[i], item_path));
     Isolator isolator;
-    isolator.name = PODRT_TRY(identifier_member(json_value[i], "name", item_path));
+    isolator.name = PODRT_TRY(required_identifier(json_value[i], "name", item_path));
     const json* value = find_member(json_value[i], "value");
     if (value == nullptr) return Error::invalid(field_path(item_path, "value") + " is required");
     PODRT_TRY(validate_isolator_value(isolator.name, *value, field_path(item_path, "value")));
@@ -404,7 +362,7 @@ json isolators_to_json(const std::vector<Isolator>& isolators) {
 Result<Port> parse_port(const json& json_value, const std::string& path) {
   PODRT_TRY(expect_object(json_value, path));
   Port port;
-  port.name = PODRT_TRY(name_member(json_value, "name", path));
+  port.name = PODRT_TRY(required_name(json_value, "name", path));
   port.protocol = PODRT_TRY(required_string(json_value, "protocol", path));
   if (port.protocol != "tcp" && port.protocol != "udp")
     return Error::invalid(field_path(path, "protocol") + " " + quote_for_message(port.protocol) +

@@ -201,6 +201,31 @@ Result<std::optional<bool>> optional_bool(const json& object, std::string_view k
   return std::optional<bool>(PODRT_TRY(read_bool(*member, field_path(path, key))));
 }
 
+Result<std::string> required_identifier(const json& object, std::string_view key,
+                                        const std::string& path) {
+  std::string value = PODRT_TRY(required_string(object, key, path));
+  if (auto valid = validate_ac_identifier(value); !valid)
+    return field_error(field_path(path, key), valid.error());
+  return value;
+}
+
+Result<std::string> required_name(const json& object, std::string_view key,
+                                  const std::string& path) {
+  std::string value = PODRT_TRY(required_string(object, key, path));
+  if (auto valid = validate_ac_name(value); !valid)
+    return field_error(field_path(path, key), valid.error());
+  return value;
+}
+
+Result<std::string> required_absolute_path(const json& object, std::string_view key,
+                                           const std::string& path) {
+  std::string value = PODRT_TRY(required_string(object, key, path));
+  if (!is_absolute_path(value))
+    return Error::invalid(field_path(path, key) + " " + quote_for_message(value) +
+                          " must be an absolute path");
+  return value;
+}
+
 Error field_error(const std::string& path, const Error& error) {
   return Error::invalid(path + " " + error.message());
 }

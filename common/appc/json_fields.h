@@ -59,7 +59,38 @@ Result<std::optional<std::string>> optional_string(const nlohmann::json& object,
 Result<std::optional<bool>> optional_bool(const nlohmann::json& object, std::string_view key,
                                           const std::string& path);
 
+/// Reads the required member `key` as an AC Identifier / AC Name / absolute path.
+Result<std::string> required_identifier(const nlohmann::json& object, std::string_view key,
+                                        const std::string& path);
+Result<std::string> required_name(const nlohmann::json& object, std::string_view key,
+                                  const std::string& path);
+Result<std::string> required_absolute_path(const nlohmann::json& object, std::string_view key,
+                                           const std::string& path);
+
+/// Reads the optional member `key` of `object` as a list of objects, each through
+/// `read(item, item_path)`; absent gives an empty list.
+template <class T, class Read>
+Result<std::vector<T>> read_object_list(const nlohmann::json& object, std::string_view key,
+                                        const std::string& path, Read read);
+
 /// Turns a validator's error into one naming the field: `name "X" is not a valid AC name`.
 Error field_error(const std::string& path, const Error& error);
+
+template <class T, class Read>
+Result<std::vector<T>> read_object_list(const nlohmann::json& object, std::string_view key,
+                                        const std::string& path, Read read) {
+  std::vector<T> out;
+  const nlohmann::json* list = find_member(object, key);
+  if (list == nullptr) return out;
+  std::string list_path = field_path(path, key);
+  PODRT_TRY(expect_array(*list, list_path));
+  out.reserve(list->size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string item_path = index_path(list_path, i);
+    PODRT_TRY(expect_object((*list)[i], item_path));
+    out.push_back(PODRT_TRY(read((*list)[i], item_path)));
+  }
+  return out;
+}
 
 }  // namespace podrt::appc
