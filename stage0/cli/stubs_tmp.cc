@@ -1,6 +1,5 @@
 #include "stage0/cli/command.h"
 namespace podrt::cli {
-void register_info_command(CLI::App&, CommandContext&) {}
 void register_fetch_command(CLI::App&, CommandContext&) {}
 void register_image_commands(CLI::App&, CommandContext&) {}
 void register_pod_commands(CLI::App&, CommandContext&) {}
