@@ -16,7 +16,8 @@ namespace {
 constexpr std::string_view kIntelCpuinfo =
     "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme de pse tsc msr vmx sse2\n\n";
 constexpr std::string_view kPvmCpuinfo =
-    "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme de pse tsc msr sse2 hypervisor\n";
+    "processor\t: 0\nvendor_id\t: GenuineIntel\n"
+    "flags\t\t: fpu vme de pse tsc msr sse2 hypervisor\n";
 constexpr std::string_view kProcCgroups =
     "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
     "cpuset\t3\t1\t1\ncpu\t1\t1\t1\nmemory\t4\t33\t1\nnet_cls\t0\t1\t0\nhugetlb\t0\t1\t1\n";
