@@ -173,10 +173,8 @@ class AciImport {
       }
     }
     if (!done) {
-      // A data read failure inside the writer is the stream's or libarchive's to explain.
+      // A data read that failed because the stream did (a limit, bad compression) says so.
       if (auto stream_error = stream_->take_error()) return std::move(*stream_error);
-      if (archive_errno(tar_.get()) != 0 && done.error().message().starts_with("read data"))
-        return read_error();
       return entry_error(name, done.error().message());
     }
     // Whatever the writer did not read (or no writer): read through, so it is hashed and tee'd.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "stage0/image/archive_stream.h"
 #include "stage0/image/beneath.h"
 
 namespace podrt::image {
@@ -112,10 +113,7 @@ Result<void> RootfsWriter::regular_file(std::string_view path, const EntryMeta& 
     la_int64_t offset = 0;
     int status = archive_read_data_block(reader, &block, &block_size, &offset);
     if (status == ARCHIVE_EOF) break;
-    if (status != ARCHIVE_OK) {
-      // The caller reports the stream's or libarchive's own error.
-      return Error::with_code(EIO, "read data");
-    }
+    if (status != ARCHIVE_OK) return Error::invalid("read data: " + archive_error_line(reader));
     // Sparse files: blocks come with their offsets; holes are left unwritten.
     PODRT_TRY(pwrite_all(fd.get(), static_cast<const char*>(block), block_size, offset));
     end = std::max<int64_t>(end, offset + static_cast<int64_t>(block_size));
