@@ -1,6 +1,7 @@
 // Broken and hostile images: each is refused with one line and exit code 254, nothing is
 // written outside the store, and the store lists exactly what it listed before.
 #include <filesystem>
+#include <random>
 
 #include "common/sys/file.h"
 #include "tests/e2e/podrt_fixture.h"
@@ -36,7 +37,7 @@ class HostileImages : public PodrtTest {
     std::string before = podrt_ok({"image", "list", "--no-legend", "--full"});
     std::string aci = scratch() + "/" + hostile.name + ".aci";
     ASSERT_TRUE(write_aci(aci, hostile.entries, hostile.compression));
-    CommandResult result = podrt({"--insecure-options=image", "--max-image-size=8M", "fetch", aci});
+    CommandResult result = podrt({"--insecure-options=image", "fetch", "--max-image-size=8M", aci});
     EXPECT_EQ(result.exit_code, 254);
     EXPECT_EQ(lines(result.err).size(), 1u) << result.err;
     EXPECT_NE(result.err.find(hostile.expected_message), std::string::npos) << result.err;
@@ -85,7 +86,11 @@ TEST_F(HostileImages, AreRefusedAndLeaveTheStoreAsItWas) {
 TEST_F(HostileImages, TruncatedAndCorruptArchivesAreRefused) {
   std::string before = podrt_ok({"image", "list", "--no-legend", "--full"});
   std::string good = scratch() + "/good.aci";
-  ASSERT_TRUE(write_aci(good, with_skeleton({{.path = "rootfs/data", .content = std::string(200000, 'a')}}),
+  // Random content, so the gzip stream is long and cutting it really truncates it.
+  std::mt19937 random(42);
+  std::string noise(200000, '\0');
+  for (char& c : noise) c = static_cast<char>(random());
+  ASSERT_TRUE(write_aci(good, with_skeleton({{.path = "rootfs/data", .content = noise}}),
                         Compression::Gzip));
   std::string truncated = scratch() + "/truncated.aci";
   std::string corrupt = scratch() + "/corrupt.aci";

@@ -126,15 +126,19 @@ TEST_F(ImageCommands, ImageRmRefusesAnImageAPodUses) {
 }
 
 TEST_F(ImageCommands, UnknownImageIsOneLineError) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"image", "cat-manifest", "example.com/nope"},
-        {"image", "rm", "sha512-0123"}, {"image", "extract", "nope", "/tmp/x"},
-        {"prepare", "example.com/nope"}}) {
+  const std::string missing_dir = scratch() + "/x";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"image", "cat-manifest", "example.com/nope"}, "example.com/nope"},
+      {{"image", "rm", "sha512-0123"}, "sha512-0123"},
+      {{"image", "extract", "nope", missing_dir}, "nope"},
+      {{"prepare", "example.com/nope"}, "example.com/nope"}};
+  for (const auto& [args, reference] : cases) {
     CommandResult result = podrt(args);
     EXPECT_EQ(result.exit_code, 254) << args[1];
     EXPECT_EQ(lines(result.err).size(), 1u) << result.err;
-    EXPECT_NE(result.err.find("nope"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(reference), std::string::npos) << result.err;
   }
+  EXPECT_FALSE(std::filesystem::exists(missing_dir));
 }
 
 TEST_F(ImageCommands, FetchWithoutInsecureOptionsWarnsThatSignaturesAreNotChecked) {

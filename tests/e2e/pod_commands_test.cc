@@ -97,8 +97,8 @@ TEST_F(PodCommands, GcExpiresPreparedPodsAndAbortedPrepares) {
 }
 
 TEST_F(PodCommands, BadUuidsAreOneLineErrors) {
-  for (const std::string& command : {"status", "cat-manifest", "rm"}) {
-    for (const std::string& uuid : {"0000", "not-a-uuid"}) {
+  for (std::string command : {"status", "cat-manifest", "rm"}) {
+    for (std::string uuid : {"0000", "not-a-uuid"}) {
       CommandResult result = podrt({command, uuid});
       EXPECT_EQ(result.exit_code, 254) << command << " " << uuid;
       EXPECT_EQ(lines(result.err).size(), 1u) << result.err;
