@@ -15,19 +15,6 @@ namespace {
 
 constexpr size_t kReadBlockSize = 1 << 20;
 
-Result<void> write_all(int fd, const unsigned char* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::from_errno("write " + path);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return ok();
-}
-
 }  // namespace
 
 std::string archive_error_line(struct archive* handle) {
@@ -67,14 +54,16 @@ Result<std::unique_ptr<DecompressedStream>> DecompressedStream::open(
   if (status == ARCHIVE_EOF) return Error::invalid("read ACI " + source_path + ": empty file");
   if (status != ARCHIVE_OK)
     return Error::invalid("read ACI " + source_path + ": " + archive_error_line(raw));
-  if (!tee_path.empty()) {
-    stream->tee_fd_ = PODRT_TRY(sys::open_file(tee_path, O_WRONLY | O_CREAT | O_EXCL, 0644));
-  }
+  UniqueFd tee_fd;
+  if (!tee_path.empty()) tee_fd = PODRT_TRY(sys::open_file(tee_path, O_WRONLY | O_CREAT | O_EXCL, 0644));
+  stream->digest_tee_ = std::make_unique<DigestTee>(std::move(tee_fd), tee_path);
   return stream;
 }
 
 Result<std::span<const unsigned char>> DecompressedStream::next_block() {
   if (at_end_) return std::span<const unsigned char>();
+  // The previous block lives in the raw reader's buffer: it must be hashed before the next read.
+  PODRT_TRY(digest_tee_->wait());
   const void* data = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;
@@ -91,15 +80,15 @@ Result<std::span<const unsigned char>> DecompressedStream::next_block() {
   }
   total_bytes_ += size;
   const auto* bytes = static_cast<const unsigned char*>(data);
-  sha_.update(bytes, size);
-  if (tee_fd_) PODRT_TRY(write_all(tee_fd_.get(), bytes, size, tee_path_));
+  // Hashed and tee'd on the worker while the caller parses and extracts the same bytes.
+  PODRT_TRY(digest_tee_->submit(bytes, size));
   return std::span<const unsigned char>(bytes, size);
 }
 
 Result<void> DecompressedStream::drain() {
   for (;;) {
     std::span<const unsigned char> block = PODRT_TRY(next_block());
-    if (block.empty()) return ok();
+    if (block.empty()) return digest_tee_->wait();
   }
 }
 

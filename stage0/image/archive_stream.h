@@ -10,8 +10,8 @@
 #include <string>
 
 #include "common/result.h"
-#include "common/sha512.h"
 #include "common/unique_fd.h"
+#include "stage0/image/digest_tee.h"
 
 namespace podrt::image {
 
@@ -53,7 +53,7 @@ class DecompressedStream {
   /// Bytes handed out so far.
   uint64_t total_bytes() const { return total_bytes_; }
   /// SHA-512 (hex) of all the bytes handed out; call once, after drain().
-  std::string hex_digest() { return sha_.hex_digest(); }
+  std::string hex_digest() { return digest_tee_->hex_digest(); }
 
  private:
   DecompressedStream() = default;
@@ -63,8 +63,7 @@ class DecompressedStream {
   std::string tee_path_;
   UniqueFd source_fd_;  // declared before raw_: the handle reads it until freed
   ArchiveReadPtr raw_;
-  UniqueFd tee_fd_;
-  Sha512 sha_;
+  std::unique_ptr<DigestTee> digest_tee_;  // after raw_: stops before the buffers it reads go
   uint64_t max_bytes_ = 0;
   uint64_t total_bytes_ = 0;
   bool at_end_ = false;
