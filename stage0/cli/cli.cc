@@ -10,7 +10,7 @@ namespace podrt::cli {
 
 int run(int argc, char** argv) {
   CLI::App app{"podrt: a daemonless pod runtime (namespaces or a tiny VM per pod)", "podrt"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   app.fallthrough();
   CommandContext context;
   app.add_option("--dir", context.globals.dir, "podrt data directory")
