@@ -62,8 +62,6 @@ Result<std::unique_ptr<DecompressedStream>> DecompressedStream::open(
 
 Result<std::span<const unsigned char>> DecompressedStream::next_block() {
   if (at_end_) return std::span<const unsigned char>();
-  // The previous block lives in the raw reader's buffer: it must be hashed before the next read.
-  PODRT_TRY(digest_tee_->wait());
   const void* data = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;
@@ -80,7 +78,7 @@ Result<std::span<const unsigned char>> DecompressedStream::next_block() {
   }
   total_bytes_ += size;
   const auto* bytes = static_cast<const unsigned char*>(data);
-  // Hashed and tee'd on the worker while the caller parses and extracts the same bytes.
+  // Copied to the worker, which hashes and tees it while the caller parses and extracts it.
   PODRT_TRY(digest_tee_->submit(bytes, size));
   return std::span<const unsigned char>(bytes, size);
 }

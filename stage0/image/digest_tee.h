@@ -4,10 +4,12 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "common/sha512.h"
@@ -16,39 +18,46 @@
 namespace podrt::image {
 
 /// Threads: one worker, started by the constructor and joined by the destructor. All methods are
-/// called from one (the owner's) thread. At most one block is in flight: submit() waits for the
-/// previous one, so the caller may reuse a block's memory once the next submit() or wait()
-/// returns. Pinned (the worker points at it).
+/// called from one (the owner's) thread. submit() copies the block into a queue of up to
+/// kMaxQueuedBlocks, so extraction runs ahead of hashing instead of taking turns with it; it
+/// waits only when the queue is full. Pinned (the worker points at it).
 class DigestTee {
  public:
+  /// Blocks that may wait for the worker at once (each up to the stream's block size).
+  static constexpr size_t kMaxQueuedBlocks = 8;
+
   /// `tee_fd` (may be invalid: no copy) receives every block; `tee_path` names it in errors.
   DigestTee(UniqueFd tee_fd, std::string tee_path);
   ~DigestTee();
   DigestTee(const DigestTee&) = delete;
   DigestTee& operator=(const DigestTee&) = delete;
 
-  /// Hands `size` bytes at `data` to the worker; they must stay valid until the next submit()
-  /// or wait(). Fails when an earlier block could not be written.
+  /// Queues a copy of `size` bytes at `data`; the caller may reuse the memory at once. Fails
+  /// when an earlier block could not be written.
   Result<void> submit(const void* data, size_t size);
-  /// Waits until the block in flight is done; fails when a write failed.
+  /// Waits until every queued block is hashed and written; fails when a write failed.
   Result<void> wait();
   /// Waits, then finishes the digest (128 hex digits). Call once, at the end.
   std::string hex_digest();
 
  private:
   void run();
+  /// Hashes and writes one block (worker thread).
+  std::optional<Error> consume(const std::vector<unsigned char>& block);
 
   UniqueFd tee_fd_;
+  off64_t tee_offset_ = 0;  ///< bytes of the blob written so far (worker thread only)
   std::string tee_path_;
-  Sha512 sha_;  // touched by the worker only while a block is in flight
+  Sha512 sha_;  // worker thread only, until wait() has returned
   std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable work_done_;
-  const unsigned char* block_ = nullptr;  // guarded by mutex_; non-null: in flight
-  size_t block_size_ = 0;                 // guarded by mutex_
-  bool stopping_ = false;                 // guarded by mutex_
-  std::optional<Error> error_;            // guarded by mutex_
-  std::thread worker_;                    // last: started once everything above exists
+  std::deque<std::vector<unsigned char>> queued_;  // guarded by mutex_
+  std::vector<std::vector<unsigned char>> spare_;  // guarded by mutex_: buffers to reuse
+  bool busy_ = false;                              // guarded by mutex_: the worker holds a block
+  bool stopping_ = false;                          // guarded by mutex_
+  std::optional<Error> error_;                     // guarded by mutex_
+  std::thread worker_;                             // last: started once everything above exists
 };
 
 }  // namespace podrt::image
