@@ -156,14 +156,8 @@ Result<App> parse_app_at(const json& object, const std::string& path) {
 
 Result<ImageManifest> parse_manifest(std::string_view json_text) {
   json document = PODRT_TRY(parse_json_document(json_text));
-  PODRT_TRY(expect_object(document, "manifest"));
   ImageManifest manifest;
-  std::string kind = PODRT_TRY(required_string(document, "acKind", ""));
-  if (kind != "ImageManifest")
-    return Error::invalid("acKind " + quote_for_message(kind) + " is not \"ImageManifest\"");
-  manifest.ac_version = PODRT_TRY(required_string(document, "acVersion", ""));
-  if (auto valid = validate_ac_version(manifest.ac_version); !valid)
-    return field_error("acVersion", valid.error());
+  manifest.ac_version = PODRT_TRY(read_manifest_header(document, "ImageManifest"));
   manifest.name = PODRT_TRY(required_identifier(document, "name", ""));
   if (const json* labels = find_member(document, "labels"))
     manifest.labels = PODRT_TRY(parse_labels(*labels, "labels"));

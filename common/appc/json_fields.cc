@@ -230,4 +230,16 @@ Error field_error(const std::string& path, const Error& error) {
   return Error::invalid(path + " " + error.message());
 }
 
+Result<std::string> read_manifest_header(const nlohmann::json& document,
+                                         std::string_view expected_kind) {
+  PODRT_TRY(expect_object(document, "manifest"));
+  std::string kind = PODRT_TRY(required_string(document, "acKind", ""));
+  if (kind != expected_kind)
+    return Error::invalid("acKind " + quote_for_message(kind) + " is not \"" +
+                          std::string(expected_kind) + "\"");
+  std::string version = PODRT_TRY(required_string(document, "acVersion", ""));
+  if (auto valid = validate_ac_version(version); !valid) return field_error("acVersion", valid.error());
+  return version;
+}
+
 }  // namespace podrt::appc

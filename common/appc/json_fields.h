@@ -60,6 +60,11 @@ Result<std::optional<bool>> optional_bool(const nlohmann::json& object, std::str
                                           const std::string& path);
 
 /// Reads the required member `key` as an AC Identifier / AC Name / absolute path.
+/// Checks the manifest header: an object whose acKind is `expected_kind`; returns its valid
+/// acVersion.
+Result<std::string> read_manifest_header(const nlohmann::json& document,
+                                         std::string_view expected_kind);
+
 Result<std::string> required_identifier(const nlohmann::json& object, std::string_view key,
                                         const std::string& path);
 Result<std::string> required_name(const nlohmann::json& object, std::string_view key,

@@ -126,14 +126,8 @@ Result<ExposedPort> read_exposed_port(const json& item, const std::string& path)
 
 Result<PodManifest> parse_manifest(std::string_view json_text) {
   json document = PODRT_TRY(parse_json_document(json_text));
-  PODRT_TRY(expect_object(document, "manifest"));
   PodManifest manifest;
-  std::string kind = PODRT_TRY(required_string(document, "acKind", ""));
-  if (kind != "PodManifest")
-    return Error::invalid("acKind " + quote_for_message(kind) + " is not \"PodManifest\"");
-  manifest.ac_version = PODRT_TRY(required_string(document, "acVersion", ""));
-  if (auto valid = validate_ac_version(manifest.ac_version); !valid)
-    return field_error("acVersion", valid.error());
+  manifest.ac_version = PODRT_TRY(read_manifest_header(document, "PodManifest"));
   if (find_member(document, "apps") == nullptr) return Error::invalid("apps is required");
   manifest.apps = PODRT_TRY(read_object_list<PodApp>(document, "apps", "", read_pod_app));
   manifest.volumes = PODRT_TRY(read_object_list<Volume>(document, "volumes", "", read_volume));
