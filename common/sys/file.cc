@@ -67,10 +67,16 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
 }
 
 Result<void> make_directories(const std::string& path, mode_t mode) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return Error::with_code(ec.value(), "create directory " + path);
-  (void)mode;
+  // Each missing component is created with `mode`; existing ones are left as they are.
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string prefix = path.substr(0, slash);
+    if (!prefix.empty() && ::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
+      return Error::from_errno("create directory " + prefix);
+    if (slash == std::string::npos) break;
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Error::from_errno("create directory " + path);
+  if (!S_ISDIR(st.st_mode)) return Error::with_code(ENOTDIR, "create directory " + path);
   return ok();
 }
 

@@ -111,7 +111,7 @@ Result<std::vector<std::string>> ImageStore::resolve_dependencies(
 }
 
 Result<void> ImageStore::render(const appc::ImageManifest& manifest, const std::string& layer_dir,
-                                const std::string& tree_dir) {
+                                const std::string& tree_dir, const image::UnpackLimits& limits) {
   std::string rootfs = tree_dir + "/rootfs";
   std::vector<std::string> dependencies = PODRT_TRY(resolve_dependencies(manifest));
   if (dependencies.empty() && manifest.path_whitelist.empty()) {
@@ -123,7 +123,6 @@ Result<void> ImageStore::render(const appc::ImageManifest& manifest, const std::
   PODRT_TRY(sys::make_directories(rootfs));
   // Each dependency's render is already flattened, so listing order is depth-first order.
   for (const std::string& id : dependencies) {
-    image::UnpackLimits limits;
     std::string dependency_rootfs = PODRT_TRY(this->rootfs(id, limits));
     PODRT_TRY(image::merge_tree(dependency_rootfs, rootfs, image::FileTransfer::HardLink));
   }
@@ -151,7 +150,7 @@ Result<ImageRecord> ImageStore::import_aci(const std::string& path,
   auto existing = index_.find_by_id_prefix(unpacked.image_id);
   if (existing && !existing->empty()) return existing->front();
 
-  PODRT_TRY_CONTEXT(render(manifest, layer, tree), "render " + manifest.name);
+  PODRT_TRY_CONTEXT(render(manifest, layer, tree, limits), "render " + manifest.name);
   PODRT_TRY(sys::write_file_atomic(tree + "/manifest", unpacked.manifest_json, 0644));
 
   ImageRecord record;
@@ -229,7 +228,7 @@ Result<std::string> ImageStore::rootfs(const std::string& id, const image::Unpac
     return Error::invalid("blob of " + id + " is corrupt: its content hashes to " +
                           unpacked.image_id);
   appc::ImageManifest manifest = PODRT_TRY(appc::ImageManifest::parse(unpacked.manifest_json));
-  PODRT_TRY(render(manifest, layer, tree));
+  PODRT_TRY(render(manifest, layer, tree, limits));
   PODRT_TRY(sys::write_file_atomic(tree + "/manifest", unpacked.manifest_json, 0644));
   PODRT_TRY(rename_into_place(tree, layout_.tree_path(id)));
   return rootfs;

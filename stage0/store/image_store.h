@@ -70,7 +70,7 @@ class ImageStore {
   Result<std::vector<std::string>> resolve_dependencies(const appc::ImageManifest& manifest) const;
   /// Builds `tree_dir`/rootfs from the dependencies' renders and the image's own `layer_dir`.
   Result<void> render(const appc::ImageManifest& manifest, const std::string& layer_dir,
-                      const std::string& tree_dir);
+                      const std::string& tree_dir, const image::UnpackLimits& limits);
   Result<uint64_t> sweep_leftovers();
 
   StoreLayout layout_;
