@@ -159,20 +159,6 @@ Result<int> gc_images(const GlobalOptions& globals, const ImageOptions& options)
   return 0;
 }
 
-/// Registers one `image` subcommand whose action is `run(globals, options)`.
-template <class Run>
-CLI::App* add_image_subcommand(CLI::App* image, CommandContext& context,
-                               std::shared_ptr<ImageOptions> options, const char* name,
-                               const char* help, Run run) {
-  CLI::App* command = image->add_subcommand(name, help);
-  command->callback([&context, options, run] {
-    context.action = [&context, options, run]() -> Result<int> {
-      return run(context.globals, *options);
-    };
-  });
-  return command;
-}
-
 }  // namespace
 
 void register_image_commands(CLI::App& app, CommandContext& context) {
@@ -180,16 +166,16 @@ void register_image_commands(CLI::App& app, CommandContext& context) {
   CLI::App* image = app.add_subcommand("image", "operate on images in the store");
   image->require_subcommand(1);
 
-  CLI::App* list = add_image_subcommand(image, context, options, "list", "list images", list_images);
+  CLI::App* list = add_command(*image, context, options, "list", "list images", list_images);
   list->add_flag("--full", options->full, "print full image ids");
   list->add_flag("--no-legend", options->no_legend, "omit the table header");
   list->add_option("--format", options->format, "text or json")
       ->check(CLI::IsMember({"text", "json", "json-pretty"}));
 
-  CLI::App* rm = add_image_subcommand(image, context, options, "rm", "remove images", remove_images);
+  CLI::App* rm = add_command(*image, context, options, "rm", "remove images", remove_images);
   rm->add_option("image", options->images, "image id or name")->required();
 
-  CLI::App* cat = add_image_subcommand(image, context, options, "cat-manifest",
+  CLI::App* cat = add_command(*image, context, options, "cat-manifest",
                                        "print an image's manifest", cat_image_manifest);
   cat->add_option("image", options->image, "image id or name")->required();
   cat->add_option("--pretty-print", options->pretty_print, "indent the JSON");
@@ -199,20 +185,20 @@ void register_image_commands(CLI::App& app, CommandContext& context) {
   for (auto [name, help, run] :
        {std::tuple{"extract", "unpack an image's own layer into DIR", +extract_run},
         std::tuple{"render", "render an image with its dependencies into DIR", +render_run}}) {
-    CLI::App* command = add_image_subcommand(image, context, options, name, help, run);
+    CLI::App* command = add_command(*image, context, options, name, help, run);
     command->add_option("image", options->image, "image id or name")->required();
     command->add_option("dir", options->target, "target directory")->required();
     command->add_flag("--rootfs-only", options->rootfs_only, "only the root filesystem");
     command->add_flag("--overwrite", options->overwrite, "replace DIR if it exists");
   }
 
-  CLI::App* exported = add_image_subcommand(image, context, options, "export",
+  CLI::App* exported = add_command(*image, context, options, "export",
                                             "write an image as an ACI file", export_image);
   exported->add_option("image", options->image, "image id or name")->required();
   exported->add_option("file", options->target, "output .aci file")->required();
   exported->add_flag("--overwrite", options->overwrite, "replace the file if it exists");
 
-  CLI::App* gc = add_image_subcommand(image, context, options, "gc",
+  CLI::App* gc = add_command(*image, context, options, "gc",
                                       "remove images not used for the grace period", gc_images);
   gc->add_option("--grace-period", options->grace_period, "e.g. 24h, 30m, 0")->capture_default_str();
 }

@@ -182,22 +182,6 @@ Result<int> gc(const GlobalOptions& globals, const PodOptions& options) {
   return 0;
 }
 
-template <class Run>
-CLI::App* add_pod_subcommand(CLI::App& app, CommandContext& context,
-                             std::shared_ptr<PodOptions> options, const char* name,
-                             const char* help, Run run) {
-  CLI::App* command = app.add_subcommand(name, help);
-  command->callback([&context, options, run] {
-    context.action = [&context, options, run]() -> Result<int> {
-      if constexpr (std::is_invocable_v<Run, CommandContext&, const PodOptions&>)
-        return run(context, *options);
-      else
-        return run(context.globals, *options);
-    };
-  });
-  return command;
-}
-
 void add_format_option(CLI::App* command, PodOptions& options) {
   command->add_option("--format", options.format, "text, json or json-pretty")
       ->check(CLI::IsMember({"text", "json", "json-pretty"}));
@@ -208,7 +192,7 @@ void add_format_option(CLI::App* command, PodOptions& options) {
 void register_pod_commands(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<PodOptions>();
 
-  CLI::App* prepare_command = add_pod_subcommand(
+  CLI::App* prepare_command = add_command(
       app, context, options, "prepare", "prepare a pod from images; print its UUID", prepare);
   prepare_command->add_option("image", options->images, "ACI file, image id or name[:version]")
       ->required();
@@ -218,26 +202,26 @@ void register_pod_commands(CLI::App& app, CommandContext& context) {
   prepare_command->add_option("--max-image-size", options->max_image_size,
                               "refuse images whose uncompressed size exceeds this");
 
-  CLI::App* list_command = add_pod_subcommand(app, context, options, "list", "list pods", list);
+  CLI::App* list_command = add_command(app, context, options, "list", "list pods", list);
   list_command->add_flag("--full", options->full, "print full UUIDs");
   list_command->add_flag("--no-legend", options->no_legend, "omit the table header");
   add_format_option(list_command, *options);
 
   CLI::App* status_command =
-      add_pod_subcommand(app, context, options, "status", "print a pod's status", status);
+      add_command(app, context, options, "status", "print a pod's status", status);
   status_command->add_option("uuid", options->uuid, "pod UUID (or a unique prefix)")->required();
   add_format_option(status_command, *options);
 
-  CLI::App* cat_command = add_pod_subcommand(app, context, options, "cat-manifest",
+  CLI::App* cat_command = add_command(app, context, options, "cat-manifest",
                                              "print a pod's manifest", cat_manifest);
   cat_command->add_option("uuid", options->uuid, "pod UUID (or a unique prefix)")->required();
   cat_command->add_option("--pretty-print", options->pretty_print, "indent the JSON");
 
-  CLI::App* rm_command = add_pod_subcommand(app, context, options, "rm",
+  CLI::App* rm_command = add_command(app, context, options, "rm",
                                             "remove exited or prepared pods now", remove);
   rm_command->add_option("uuid", options->uuids, "pod UUIDs")->required();
 
-  CLI::App* gc_command = add_pod_subcommand(app, context, options, "gc",
+  CLI::App* gc_command = add_command(app, context, options, "gc",
                                             "garbage-collect exited and stale pods", gc);
   gc_command->add_option("--grace-period", options->grace_period,
                          "how long exited pods are kept")->capture_default_str();

@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,23 @@ struct CommandContext {
   std::vector<std::string> app_arguments;
   std::function<Result<int>()> action;
 };
+
+/// Adds subcommand `name` to `parent`; when the user picks it, its action is `run(...)` with
+/// the parsed `options` and either the whole context or just the global flags.
+template <class Options, class Run>
+CLI::App* add_command(CLI::App& parent, CommandContext& context, std::shared_ptr<Options> options,
+                      const char* name, const char* help, Run run) {
+  CLI::App* command = parent.add_subcommand(name, help);
+  command->callback([&context, options, run] {
+    context.action = [&context, options, run]() -> Result<int> {
+      if constexpr (std::is_invocable_v<Run, CommandContext&, const Options&>)
+        return run(context, *options);
+      else
+        return run(context.globals, *options);
+    };
+  });
+  return command;
+}
 
 // One registration function per command file (stage0/cli/cmd_*.cc).
 void register_version_command(CLI::App& app, CommandContext& context);
