@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <random>
 
-#include "common/sys/file.h"
 #include "tests/e2e/podrt_fixture.h"
 #include "tests/support/aci_writer.h"
 
@@ -20,12 +19,6 @@ struct HostileCase {
   Compression compression = Compression::None;
 };
 
-std::vector<AciEntry> with_skeleton(std::vector<AciEntry> rest,
-                                    const std::string& manifest = minimal_manifest()) {
-  std::vector<AciEntry> entries = aci_skeleton(manifest);
-  entries.insert(entries.end(), rest.begin(), rest.end());
-  return entries;
-}
 
 class HostileImages : public PodrtTest {
  protected:
@@ -53,30 +46,30 @@ TEST_F(HostileImages, AreRefusedAndLeaveTheStoreAsItWas) {
   fetch(image_path("busybox.aci"));  // the store is not empty: it must stay exactly so
   std::string escape_dir = scratch();
   std::vector<HostileCase> cases = {
-      {"dotdot", with_skeleton({{.path = "rootfs/../../escaped", .content = "x"}}), "escapes"},
-      {"absolute", with_skeleton({{.path = "/escaped-podrt-test", .content = "x"}}), "absolute"},
+      {"dotdot", aci_with({{.path = "rootfs/../../escaped", .content = "x"}}), "escapes"},
+      {"absolute", aci_with({{.path = "/escaped-podrt-test", .content = "x"}}), "absolute"},
       {"symlink-write-through",
-       with_skeleton({{.path = "rootfs/link", .kind = Kind::Symlink, .link_target = escape_dir},
+       aci_with({{.path = "rootfs/link", .kind = Kind::Symlink, .link_target = escape_dir},
                       {.path = "rootfs/link/escaped", .content = "x"}}),
        "symlink"},
       {"hardlink-outside",
-       with_skeleton({{.path = "rootfs/passwd", .kind = Kind::Hardlink,
+       aci_with({{.path = "rootfs/passwd", .kind = Kind::Hardlink,
                        .link_target = "rootfs/../../../../etc/passwd"}}),
        "escapes"},
-      {"char-device", with_skeleton({{.path = "rootfs/null", .kind = Kind::CharDevice}}), "device"},
-      {"block-device", with_skeleton({{.path = "rootfs/sda", .kind = Kind::BlockDevice}}), "device"},
-      {"bomb", with_skeleton({{.path = "rootfs/zeros", .zero_bytes = 64ULL << 20}}), "limit",
+      {"char-device", aci_with({{.path = "rootfs/null", .kind = Kind::CharDevice}}), "device"},
+      {"block-device", aci_with({{.path = "rootfs/sda", .kind = Kind::BlockDevice}}), "device"},
+      {"bomb", aci_with({{.path = "rootfs/zeros", .zero_bytes = 64ULL << 20}}), "limit",
        Compression::Gzip},
       {"no-manifest", {{.path = "rootfs", .kind = Kind::Directory, .mode = 0755}}, "manifest"},
-      {"not-json", with_skeleton({}, "this is not json"), "JSON"},
+      {"not-json", aci_with({}, "this is not json"), "JSON"},
       {"wrong-kind",
-       with_skeleton({}, R"({"acKind":"PodManifest","acVersion":"0.8.11","name":"example.com/x"})"),
+       aci_with({}, R"({"acKind":"PodManifest","acVersion":"0.8.11","name":"example.com/x"})"),
        "acKind"},
       {"bad-name",
-       with_skeleton({}, R"({"acKind":"ImageManifest","acVersion":"0.8.11","name":"Bad Name"})"),
+       aci_with({}, R"({"acKind":"ImageManifest","acVersion":"0.8.11","name":"Bad Name"})"),
        "Bad Name"},
       {"bad-label",
-       with_skeleton({}, R"({"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/x",)"
+       aci_with({}, R"({"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/x",)"
                          R"("labels":[{"name":"os","value":"plan9"}]})"),
        "plan9"},
   };
@@ -90,7 +83,7 @@ TEST_F(HostileImages, TruncatedAndCorruptArchivesAreRefused) {
   std::mt19937 random(42);
   std::string noise(200000, '\0');
   for (char& c : noise) c = static_cast<char>(random());
-  ASSERT_TRUE(write_aci(good, with_skeleton({{.path = "rootfs/data", .content = noise}}),
+  ASSERT_TRUE(write_aci(good, aci_with({{.path = "rootfs/data", .content = noise}}),
                         Compression::Gzip));
   std::string truncated = scratch() + "/truncated.aci";
   std::string corrupt = scratch() + "/corrupt.aci";
@@ -114,44 +107,11 @@ TEST_F(HostileImages, MissingDependencyIsRefused) {
       R"({"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/layered",)"
       R"("dependencies":[{"imageName":"example.com/base"}]})";
   std::string aci = scratch() + "/layered.aci";
-  ASSERT_TRUE(write_aci(aci, with_skeleton({}, manifest)));
+  ASSERT_TRUE(write_aci(aci, aci_with({}, manifest)));
   CommandResult result = podrt({"--insecure-options=image", "fetch", aci});
   EXPECT_EQ(result.exit_code, 254);
   EXPECT_NE(result.err.find("example.com/base"), std::string::npos) << result.err;
   EXPECT_EQ(podrt_ok({"image", "list", "--no-legend"}), "");
-}
-
-TEST_F(HostileImages, DependenciesRenderDepthFirstWithLaterLayersWinning) {
-  std::string base_manifest = minimal_manifest("example.com/base");
-  std::string base = scratch() + "/base.aci";
-  ASSERT_TRUE(write_aci(base, with_skeleton({{.path = "rootfs/etc", .kind = Kind::Directory, .mode = 0755},
-                                             {.path = "rootfs/etc/motd", .content = "base"},
-                                             {.path = "rootfs/etc/base-only", .content = "b"},
-                                             {.path = "rootfs/lib", .kind = Kind::Symlink, .link_target = "/etc"}},
-                                            base_manifest)));
-  std::string base_id = fetch(base);
-  std::string top_manifest =
-      R"({"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/top",)"
-      R"("dependencies":[{"imageName":"example.com/base","imageID":")" + base_id + R"("}]})";
-  std::string top = scratch() + "/top.aci";
-  ASSERT_TRUE(write_aci(top, with_skeleton({{.path = "rootfs/etc", .kind = Kind::Directory, .mode = 0755},
-                                            {.path = "rootfs/etc/motd", .content = "top"},
-                                            {.path = "rootfs/lib", .kind = Kind::Directory, .mode = 0755},
-                                            {.path = "rootfs/lib/libc", .content = "c"}},
-                                           top_manifest)));
-  fetch(top);
-  std::string rendered = scratch() + "/rendered";
-  podrt_ok({"image", "render", "--rootfs-only", "example.com/top", rendered});
-  EXPECT_EQ(*sys::read_file(rendered + "/etc/motd"), "top");
-  EXPECT_EQ(*sys::read_file(rendered + "/etc/base-only"), "b");
-  // The base's symlink /lib -> /etc was replaced by top's directory, not followed.
-  EXPECT_FALSE(fs::is_symlink(rendered + "/lib"));
-  EXPECT_TRUE(fs::exists(rendered + "/lib/libc"));
-  EXPECT_FALSE(fs::exists(rendered + "/etc/libc"));
-  // The extract of top alone has only its own layer.
-  std::string extracted = scratch() + "/extracted";
-  podrt_ok({"image", "extract", "--rootfs-only", "example.com/top", extracted});
-  EXPECT_FALSE(fs::exists(extracted + "/etc/base-only"));
 }
 
 }  // namespace

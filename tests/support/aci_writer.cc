@@ -35,6 +35,12 @@ std::vector<AciEntry> aci_skeleton(const std::string& manifest) {
           {.path = "rootfs", .kind = AciEntry::Kind::Directory, .mode = 0755}};
 }
 
+std::vector<AciEntry> aci_with(std::vector<AciEntry> rest, const std::string& manifest) {
+  std::vector<AciEntry> entries = aci_skeleton(manifest);
+  entries.insert(entries.end(), rest.begin(), rest.end());
+  return entries;
+}
+
 Result<void> write_aci(const std::string& path, const std::vector<AciEntry>& entries,
                        Compression compression) {
   std::unique_ptr<struct archive, ArchiveWriteDeleter> a(archive_write_new());

@@ -34,4 +34,8 @@ Result<void> write_aci(const std::string& path, const std::vector<AciEntry>& ent
 /// The manifest entry followed by a "rootfs" directory entry: the start of every good ACI.
 std::vector<AciEntry> aci_skeleton(const std::string& manifest = minimal_manifest());
 
+/// aci_skeleton(manifest) followed by `rest`.
+std::vector<AciEntry> aci_with(std::vector<AciEntry> rest,
+                               const std::string& manifest = minimal_manifest());
+
 }  // namespace podrt::testing
