@@ -1,7 +1,6 @@
 // podrt fetch IMAGE...: import images into the store and print their ids.
 #include <cstdio>
 
-#include "common/log.h"
 #include "stage0/cli/arguments.h"
 #include "stage0/cli/command.h"
 #include "stage0/image/image_fetcher.h"
