@@ -2,6 +2,7 @@
 #include "common/appc/isolators.h"
 
 #include <array>
+#include <cstdlib>
 #include <string>
 
 #include "common/appc/identifiers.h"
@@ -106,6 +107,24 @@ bool is_valid_quantity(const json& value) {
     if (suffix == valid) return true;
   }
   return suffix == "Ei";
+}
+
+std::optional<long double> quantity_value(const json& value) {
+  if (!is_valid_quantity(value)) return std::nullopt;
+  if (value.is_number()) return value.get<long double>();
+  const std::string& text = value.get_ref<const std::string&>();
+  size_t suffix_start = text.find_first_not_of("0123456789.");
+  std::string number = text.substr(0, suffix_start);
+  std::string_view suffix = suffix_start == std::string::npos ? "" : std::string_view(text).substr(suffix_start);
+  long double base = std::strtold(number.c_str(), nullptr);
+  constexpr std::array<std::pair<std::string_view, long double>, 14> kScale = {{
+      {"m", 1e-3L}, {"k", 1e3L}, {"K", 1e3L}, {"M", 1e6L}, {"G", 1e9L}, {"T", 1e12L},
+      {"P", 1e15L}, {"E", 1e18L}, {"Ki", 1024.0L}, {"Mi", 1048576.0L},
+      {"Gi", 1073741824.0L}, {"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L},
+      {"Ei", 1152921504606846976.0L}}};
+  for (const auto& [name, scale] : kScale)
+    if (suffix == name) return base * scale;
+  return base;
 }
 
 Result<void> validate_isolator_value(std::string_view name, const json& value,

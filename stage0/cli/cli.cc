@@ -23,7 +23,9 @@ int run(int argc, char** argv) {
   register_info_command(app, context);
   register_fetch_command(app, context);
   register_image_commands(app, context);
+  register_run_commands(app, context);
   register_pod_commands(app, context);
+  register_enter_commands(app, context);
 
   // Everything after a lone `--` belongs to the app, not to podrt (rkt's convention).
   std::vector<std::string> words;

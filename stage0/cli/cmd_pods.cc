@@ -1,4 +1,4 @@
-// Pod commands: podrt prepare | list | status | cat-manifest | rm | gc.
+// Pod commands: podrt list | status | cat-manifest | rm | gc.
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -9,27 +9,25 @@
 #include "stage0/cli/command.h"
 #include "stage0/cli/output.h"
 #include "stage0/pods/pod_files.h"
-#include "stage0/pods/pod_preparer.h"
 #include "stage0/pods/pod_store.h"
+#include "stage0/pods/pod_waiter.h"
+#include "stage0/pods/stage1_launcher.h"
+#include "stage1-ns/network/pod_network.h"
 
 namespace podrt::cli {
 namespace {
 
 struct PodOptions {
-  std::vector<std::string> images;
   std::vector<std::string> uuids;
   std::string uuid;
-  std::string exec;
-  std::string name;
   std::string format = "text";
   std::string grace_period = "30m";
   std::string expire_prepared = "24h";
-  std::string max_image_size = "16G";
   bool full = false;
   bool no_legend = false;
-  bool quiet = false;
   bool mark_only = false;
   bool pretty_print = true;
+  std::optional<std::string> wait;  ///< --wait[=DURATION]: "" waits forever
 };
 
 std::string pod_file(const pods::PodInfo& pod, std::string_view name) {
@@ -56,26 +54,18 @@ std::vector<std::pair<std::string, std::string>> app_exit_codes(const pods::PodI
   return codes;
 }
 
-Result<int> prepare(CommandContext& context, const PodOptions& options) {
-  if (options.images.size() > 1 &&
-      (!options.exec.empty() || !options.name.empty() || !context.app_arguments.empty()))
-    return Error::invalid("--exec, --name and -- arguments need exactly one image");
-  pods::PrepareRequest request;
-  request.fetch_policy =
-      PODRT_TRY(make_fetch_policy(context.globals.insecure_options, options.max_image_size));
-  for (const std::string& image : options.images) {
-    pods::AppRequest app;
-    app.image = image;
-    if (!options.name.empty()) app.name = options.name;
-    if (!options.exec.empty()) app.exec = options.exec;
-    app.arguments = context.app_arguments;
-    request.apps.push_back(std::move(app));
-  }
-  store::ImageStore images = PODRT_TRY(store::ImageStore::open(context.globals.dir));
-  pods::PodStore pods = PODRT_TRY(pods::PodStore::open(context.globals.dir));
-  std::string uuid = PODRT_TRY(pods::prepare_pod(images, pods, request));
-  std::printf("%s\n", uuid.c_str());
-  return 0;
+/// The pod store, with stage1's gc entrypoint run on every pod that ran before it goes.
+Result<pods::PodStore> open_pod_store_with_gc(const GlobalOptions& globals) {
+  pods::PodStore store = PODRT_TRY(pods::PodStore::open(globals.dir));
+  std::string data_dir = globals.dir;
+  store.set_stage1_gc([data_dir](const std::string& pod_path) -> Result<void> {
+    std::string uuid = pod_path.substr(pod_path.rfind('/') + 1);
+    int code = PODRT_TRY(pods::run_stage1_entrypoint(pod_path, "gc", {"--dir=" + data_dir, uuid},
+                                                     /*replace=*/false));
+    if (code != 0) return Error::invalid("stage1 gc exited with " + std::to_string(code));
+    return ok();
+  });
+  return store;
 }
 
 Result<int> list(const GlobalOptions& globals, const PodOptions& options) {
@@ -126,6 +116,17 @@ Result<int> list(const GlobalOptions& globals, const PodOptions& options) {
 Result<int> status(const GlobalOptions& globals, const PodOptions& options) {
   pods::PodStore store = PODRT_TRY(pods::PodStore::open(globals.dir));
   pods::PodInfo pod = PODRT_TRY(store.find(options.uuid));
+  if (options.wait && (pod.state == pods::PodState::Running)) {
+    int64_t timeout = options.wait->empty() ? -1 : PODRT_TRY(parse_duration(*options.wait));
+    if (!PODRT_TRY(pods::wait_for_exit(pod.path, timeout)))
+      return Error::invalid("pod " + pod.uuid + " is still running after --wait=" + *options.wait);
+    pod = PODRT_TRY(store.find(pod.uuid));
+  }
+  std::optional<std::string> pid;
+  if (pod.state == pods::PodState::Running) pid = sys::read_file(pod_file(pod, "pid")).value_or("");
+  std::vector<stage1::network::NetworkAttachment> networks =
+      stage1::network::read_pod_network(pod.path).value_or(
+          std::vector<stage1::network::NetworkAttachment>{});
   auto manifest = read_pod_manifest(pod);
   auto codes = manifest ? app_exit_codes(pod, *manifest)
                         : std::vector<std::pair<std::string, std::string>>{};
@@ -134,6 +135,11 @@ Result<int> status(const GlobalOptions& globals, const PodOptions& options) {
     nlohmann::json out = {{"name", pod.uuid}, {"state", pods::state_name(pod.state)},
                           {"created_at", pod.created}, {"exited", exited}};
     if (pod.started) out["started_at"] = *pod.started;
+    if (pid) out["pid"] = *pid;
+    nlohmann::json nets = nlohmann::json::array();
+    for (const auto& net : networks)
+      nets.push_back({{"netName", net.network}, {"ifName", net.interface}, {"ip", net.ip}});
+    out["networks"] = nets;
     nlohmann::json apps = nlohmann::json::object();
     for (const auto& [app, code] : codes) apps[app] = code;
     out["app_exit_codes"] = apps;
@@ -143,6 +149,11 @@ Result<int> status(const GlobalOptions& globals, const PodOptions& options) {
   std::printf("state=%s\n", std::string(pods::state_name(pod.state)).c_str());
   std::printf("created=%s\n", format_time(pod.created).c_str());
   std::printf("started=%s\n", pod.started ? format_time(*pod.started).c_str() : "");
+  std::string nets;
+  for (const auto& net : networks)
+    nets += (nets.empty() ? "" : ",") + net.network + ":ip4=" + net.ip;
+  std::printf("networks=%s\n", nets.c_str());
+  if (pid) std::printf("pid=%s\n", pid->c_str());
   std::printf("exited=%s\n", exited ? "true" : "false");
   for (const auto& [app, code] : codes) std::printf("app-%s=%s\n", app.c_str(), code.c_str());
   return 0;
@@ -159,7 +170,7 @@ Result<int> cat_manifest(const GlobalOptions& globals, const PodOptions& options
 }
 
 Result<int> remove(const GlobalOptions& globals, const PodOptions& options) {
-  pods::PodStore store = PODRT_TRY(pods::PodStore::open(globals.dir));
+  pods::PodStore store = PODRT_TRY(open_pod_store_with_gc(globals));
   // Every UUID is checked before any pod goes, so a typo removes nothing.
   std::vector<pods::PodInfo> found;
   for (const std::string& uuid : options.uuids) found.push_back(PODRT_TRY(store.find(uuid)));
@@ -173,7 +184,7 @@ Result<int> remove(const GlobalOptions& globals, const PodOptions& options) {
 Result<int> gc(const GlobalOptions& globals, const PodOptions& options) {
   int64_t grace = PODRT_TRY(parse_duration(options.grace_period));
   int64_t expire = PODRT_TRY(parse_duration(options.expire_prepared));
-  pods::PodStore store = PODRT_TRY(pods::PodStore::open(globals.dir));
+  pods::PodStore store = PODRT_TRY(open_pod_store_with_gc(globals));
   pods::PodGcReport report = PODRT_TRY(store.gc(grace, expire, options.mark_only));
   for (const std::string& uuid : report.marked)
     std::printf("moving pod %s to garbage\n", uuid.c_str());
@@ -192,16 +203,6 @@ void add_format_option(CLI::App* command, PodOptions& options) {
 void register_pod_commands(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<PodOptions>();
 
-  CLI::App* prepare_command = add_command(
-      app, context, options, "prepare", "prepare a pod from images; print its UUID", prepare);
-  prepare_command->add_option("image", options->images, "ACI file, image id or name[:version]")
-      ->required();
-  prepare_command->add_option("--exec", options->exec, "run this executable instead");
-  prepare_command->add_option("--name", options->name, "the app's name in the pod");
-  prepare_command->add_flag("--quiet", options->quiet, "print only the UUID (the default)");
-  prepare_command->add_option("--max-image-size", options->max_image_size,
-                              "refuse images whose uncompressed size exceeds this");
-
   CLI::App* list_command = add_command(app, context, options, "list", "list pods", list);
   list_command->add_flag("--full", options->full, "print full UUIDs");
   list_command->add_flag("--no-legend", options->no_legend, "omit the table header");
@@ -211,6 +212,8 @@ void register_pod_commands(CLI::App& app, CommandContext& context) {
       add_command(app, context, options, "status", "print a pod's status", status);
   status_command->add_option("uuid", options->uuid, "pod UUID (or a unique prefix)")->required();
   add_format_option(status_command, *options);
+  status_command->add_option("--wait", options->wait, "wait for the pod to exit (up to DURATION)")
+      ->expected(0, 1);
 
   CLI::App* cat_command = add_command(app, context, options, "cat-manifest",
                                              "print a pod's manifest", cat_manifest);

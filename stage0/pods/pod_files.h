@@ -1,4 +1,5 @@
-// Names of the files in a pod directory (rkt's layout, Documentation/devel/architecture.md).
+// Names of the files in a pod directory (rkt's layout, Documentation/devel/architecture.md):
+// the contract between stage0 and the stage1s.
 #pragma once
 
 #include <string_view>
@@ -13,5 +14,12 @@ inline constexpr std::string_view kImageManifestFile = "manifest";   ///< appsin
 inline constexpr std::string_view kImageIdFile = "treeStoreID";      ///< appsinfo/<app>/treeStoreID
 inline constexpr std::string_view kOverlayDir = "overlay";           ///< overlay/<app>/{upper,work}
 inline constexpr std::string_view kAppStatusDir = "status";          ///< status/<app>: exit code
+// Written by stage1 (docs/stage1-contract.md).
+inline constexpr std::string_view kPidFile = "pid";                  ///< the pod's PID 1 on the host
+inline constexpr std::string_view kCgroupsFile = "cgroups";          ///< the pod's cgroup dirs, one a line
+inline constexpr std::string_view kPlanFile = "stage1/plan.json";    ///< the supervisor's plan (enter)
+inline constexpr std::string_view kPodRootDir = "stage1/rootfs";     ///< the pod root's mount point
+inline constexpr std::string_view kEtcDir = "stage1/etc";            ///< generated hosts, resolv.conf
+inline constexpr std::string_view kSharedVolumesDir = "sharedVolumes";  ///< kind=empty volumes
 
 }  // namespace podrt::pods

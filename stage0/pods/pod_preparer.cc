@@ -1,9 +1,13 @@
 #include "stage0/pods/pod_preparer.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <set>
 
 #include "common/appc/identifiers.h"
 #include "common/appc/pod_manifest.h"
+#include "common/log.h"
 #include "common/sys/file.h"
 #include "stage0/pods/pod_files.h"
 
@@ -32,7 +36,58 @@ Result<appc::App> app_for(const appc::ImageManifest& manifest, const AppRequest&
     app.exec.resize(1);
     app.exec.insert(app.exec.end(), request.arguments.begin(), request.arguments.end());
   }
+  if (request.user) app.user = *request.user;
+  if (request.group) app.group = *request.group;
+  if (request.working_directory) {
+    if (!appc::is_absolute_path(*request.working_directory))
+      return Error::invalid("--working-dir " + *request.working_directory +
+                            ": must be an absolute path");
+    app.working_directory = *request.working_directory;
+  }
+  if (request.supplementary_gids) app.supplementary_gids = *request.supplementary_gids;
+  // A flag's isolator replaces the image's isolator of the same name.
+  for (const appc::Isolator& isolator : request.isolators) {
+    std::erase_if(app.isolators,
+                  [&](const appc::Isolator& other) { return other.name == isolator.name; });
+    app.isolators.push_back(isolator);
+  }
   return app;
+}
+
+/// Sets name=value in an ordered environment, replacing an earlier value.
+void set_variable(std::vector<std::pair<std::string, std::string>>& environment,
+                  const std::string& name, const std::string& value) {
+  for (auto& [existing, old_value] : environment) {
+    if (existing == name) {
+      old_value = value;
+      return;
+    }
+  }
+  environment.emplace_back(name, value);
+}
+
+/// rkt's precedence, last wins: the caller's (--inherit-env) < the image's < --set-env <
+/// --environment.
+std::vector<std::pair<std::string, std::string>> merged_environment(
+    const PrepareRequest& pod, const AppRequest& request, const appc::App& app) {
+  std::vector<std::pair<std::string, std::string>> environment;
+  for (const auto& layer : {pod.inherited_environment, app.environment, pod.pod_environment,
+                            request.environment})
+    for (const auto& [name, value] : layer) set_variable(environment, name, value);
+  return environment;
+}
+
+/// Volumes must exist when the pod is made, not when it runs: a typo fails `prepare`.
+Result<void> check_volumes(const std::vector<appc::Volume>& volumes) {
+  std::set<std::string> names;
+  for (const appc::Volume& volume : volumes) {
+    if (!names.insert(volume.name).second)
+      return Error::invalid("volume " + volume.name + " is given twice");
+    struct stat st;
+    if (volume.kind == "host" && ::stat(volume.source.c_str(), &st) != 0)
+      return Error::from_errno("volume " + volume.name + ": source " + volume.source);
+  }
+  return ok();
 }
 
 }  // namespace
@@ -61,6 +116,8 @@ Result<std::string> prepare_pod(store::ImageStore& images, const PodStore& pods,
     std::string manifest_text;
     appc::PodApp pod_app;
   };
+  PODRT_TRY(check_volumes(request.volumes));
+  std::vector<appc::Volume> volumes = request.volumes;
   std::vector<PreparedApp> apps;
   std::set<std::string> names;
   for (const AppRequest& app_request : request.apps) {
@@ -86,12 +143,40 @@ Result<std::string> prepare_pod(store::ImageStore& images, const PodStore& pods,
     pod_app.image.name = manifest.name;
     pod_app.image.labels = manifest.labels;
     pod_app.app = PODRT_TRY(app_for(manifest, app_request));
+    pod_app.app->environment = merged_environment(request, app_request, *pod_app.app);
+    pod_app.read_only_root_fs = app_request.read_only_rootfs;
+    pod_app.mounts = app_request.mounts;
+    for (const appc::Mount& mount : pod_app.mounts) {
+      bool known = std::any_of(volumes.begin(), volumes.end(),
+                               [&](const appc::Volume& v) { return v.name == mount.volume; });
+      if (!known) return Error::invalid("--mount volume=" + mount.volume + ": no such --volume");
+    }
+    // A mount point nobody gave a volume for gets an empty one (rkt warns and does the same).
+    for (const appc::MountPoint& point : pod_app.app->mount_points) {
+      bool known = std::any_of(volumes.begin(), volumes.end(),
+                               [&](const appc::Volume& v) { return v.name == point.name; });
+      if (known) continue;
+      log::warning("no volume for mount point " + point.name + " of app " + pod_app.name +
+                ": using an empty one");
+      volumes.push_back(appc::Volume{.name = point.name, .kind = "empty"});
+    }
     apps.push_back({std::move(image), std::move(manifest_text), std::move(pod_app)});
   }
 
   appc::PodManifest pod_manifest;
   pod_manifest.ac_version = kAppcVersion;
   for (const PreparedApp& app : apps) pod_manifest.apps.push_back(app.pod_app);
+  pod_manifest.volumes = volumes;
+  pod_manifest.ports = request.ports;
+  for (const appc::ExposedPort& port : pod_manifest.ports) {
+    bool exposed = std::any_of(apps.begin(), apps.end(), [&](const PreparedApp& app) {
+      return std::any_of(app.pod_app.app->ports.begin(), app.pod_app.app->ports.end(),
+                         [&](const appc::Port& p) { return p.name == port.name; });
+    });
+    if (!exposed) return Error::invalid("--port " + port.name + ": no app exposes a port by that name");
+  }
+  // What stage1 will parse: check it now, so that a bad isolator value fails `prepare`.
+  PODRT_TRY(appc::PodManifest::parse(pod_manifest.to_json().dump()));
 
   PreparingPod pod = PODRT_TRY(pods.begin_prepare());
   for (const PreparedApp& app : apps) {

@@ -101,6 +101,23 @@ Result<PreparingPod> PodStore::begin_prepare() const {
   return PreparingPod(pods_dir_, uuid, std::move(lock));
 }
 
+Result<FileLock> PodStore::begin_run(const std::string& uuid) const {
+  std::string prepared = pod_path(pods_dir_, "prepared", uuid);
+  FileLock lock = PODRT_TRY(FileLock::open(prepared));
+  auto taken = lock.lock(FileLock::Mode::Exclusive, FileLock::Wait::NonBlocking);
+  if (!taken) {
+    if (taken.error().code() == EWOULDBLOCK)
+      return Error::invalid("pod " + uuid + " is being started by someone else");
+    return std::move(taken).error();
+  }
+  // The rename decides races between two run-prepared: the loser finds no pod.
+  if (!PODRT_TRY(move(uuid, "prepared", "run")))
+    return Error::invalid("pod " + uuid + " is no longer prepared");
+  PODRT_TRY(sys::write_file_atomic(pod_path(pods_dir_, "run", uuid) + "/" +
+                                       std::string(kStartedFile), "", 0644));
+  return lock;
+}
+
 Result<PodInfo> PodStore::inspect(std::string_view state_dir, const std::string& uuid) const {
   PodInfo info;
   info.uuid = uuid;
@@ -184,6 +201,11 @@ Result<void> PodStore::delete_locked(const std::string& uuid, std::string_view s
     if (taken.error().code() == EWOULDBLOCK) return ok();  // another gc is deleting it
     return std::move(taken).error();
   }
+  // A pod that ran may have left networks and cgroups behind (a killed stage1): a failed
+  // teardown keeps the pod, so that the next gc tries again rather than leaking for good.
+  if (state_dir == "exited-garbage" && stage1_gc_ &&
+      sys::path_exists(path + "/" + std::string(kStartedFile)))
+    PODRT_TRY_CONTEXT(stage1_gc_(path), "gc pod " + uuid);
   return sys::remove_tree(path);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,6 +61,10 @@ class PodStore {
   /// Creates a new pod in embryo, locks it and moves it to prepare.
   Result<PreparingPod> begin_prepare() const;
 
+  /// rkt's run-prepared: locks a prepared pod and moves it to pods/run. The returned lock
+  /// (the open pod directory) is handed to stage1, which holds it while the pod runs.
+  Result<sys::FileLock> begin_run(const std::string& uuid) const;
+
   /// Every pod, in state-directory order.
   Result<std::vector<PodInfo>> list() const;
   /// One pod by full UUID or a unique prefix.
@@ -78,6 +83,11 @@ class PodStore {
 
   const std::string& pods_dir() const { return pods_dir_; }
 
+  /// What deleting a pod that ran must undo first (stage1's gc entrypoint: networks, cgroups,
+  /// mounts); called with the pod locked. Without it, pods are just deleted.
+  using Stage1Gc = std::function<Result<void>(const std::string& pod_path)>;
+  void set_stage1_gc(Stage1Gc stage1_gc) { stage1_gc_ = std::move(stage1_gc); }
+
  private:
   explicit PodStore(std::string pods_dir) : pods_dir_(std::move(pods_dir)) {}
   Result<PodInfo> inspect(std::string_view state_dir, const std::string& uuid) const;
@@ -86,6 +96,7 @@ class PodStore {
   Result<void> delete_locked(const std::string& uuid, std::string_view state_dir) const;
 
   std::string pods_dir_;
+  Stage1Gc stage1_gc_;
 };
 
 }  // namespace podrt::pods
