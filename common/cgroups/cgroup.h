@@ -23,6 +23,8 @@ struct Hierarchy {
   std::vector<std::string> controllers;  ///< v1: "memory", "cpu", "cpuacct", "pids", "name=systemd"; v2: empty
   bool unified = false;                 ///< a cgroup2 hierarchy
   std::string own_path;                 ///< the caller's cgroup in it, e.g. "/user.slice/x.scope"
+
+  bool has_controller(std::string_view name) const;
 };
 
 /// The cgroup hierarchies of this host, as this process sees them.
@@ -33,6 +35,9 @@ struct Hierarchies {
   static Result<Hierarchies> detect();
   /// The same from given texts (tests).
   static Result<Hierarchies> parse(std::string_view mountinfo, std::string_view proc_self_cgroup);
+  /// The hierarchies a pod's cgroup lives in: v1 memory, cpu, cpuacct, pids and name=systemd
+  /// (plus the unified one, for grouping, on hybrid hosts); on v2 the one unified hierarchy.
+  std::vector<Hierarchy> for_pods() const;
 };
 
 /// What an appc isolator asks of a cgroup; absent fields are left alone.
@@ -48,7 +53,9 @@ struct CgroupLimits {
 class Cgroup {
  public:
   /// Creates `relative` (e.g. "podrt/<uuid>") below the caller's own cgroup in each hierarchy,
-  /// enabling the controllers the limits need on v2.
+  /// enabling the controllers the limits need on v2. On a pure v2 host a non-root cgroup with
+  /// processes (the caller's) cannot delegate controllers, so there the pod cgroup goes beside
+  /// the caller's, in its parent, unless the caller's is the root or already delegates them.
   static Result<Cgroup> create(const Hierarchies& hierarchies, std::string_view relative);
   /// A cgroup known by its directories (one per hierarchy), e.g. read back from the pod dir.
   static Cgroup adopt(std::vector<std::string> directories);
