@@ -45,7 +45,7 @@ Result<int> enter_pod(const std::string& uuid, const std::string& app_name,
 
   supervisor::AppSpec spec = *app;
   spec.terminal_fd = -1;
-  spec.inherit_stdio = true;
+  spec.inherit_stdin = true;
   std::vector<std::string> argv = command.empty() ? std::vector<std::string>{"/bin/sh"} : command;
   pid_t child = ::fork();  // the joined pid namespace applies to children only
   if (child < 0) return Error::from_errno("fork");

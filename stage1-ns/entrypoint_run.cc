@@ -230,7 +230,7 @@ Result<int> run_pod(const RunOptions& options) {
   PODRT_TRY(sys::make_directories(pod.file(pods::kAppStatusDir), 0755));
 
   std::optional<Terminal> terminal;
-  if (options.interactive) terminal = PODRT_TRY(Terminal::open());
+  if (options.interactive) terminal.emplace(PODRT_TRY(Terminal::open()));
 
   // Plans first (without the metadata URL, known only once the server runs), then the pod
   // process: it must be cloned before any thread exists.

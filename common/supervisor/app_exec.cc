@@ -117,7 +117,7 @@ Result<void> set_up(const AppSpec& app) {
   PODRT_TRY(join_cgroups(app.cgroup_procs_files));
   if (app.oom_score_adj) PODRT_TRY(set_oom_score_adj(*app.oom_score_adj));
   PODRT_TRY(apply_rlimits(app.rlimits));
-  PODRT_TRY(set_up_stdio(app.terminal_fd));
+  if (!app.inherit_stdin) PODRT_TRY(set_up_stdio(app.terminal_fd));
 
   if (::chroot(app.root.c_str()) != 0) return Error::from_errno("chroot " + app.root);
   if (::chdir("/") != 0) return Error::from_errno("chdir / in " + app.root);

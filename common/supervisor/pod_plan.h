@@ -57,6 +57,9 @@ struct AppSpec {
   /// A terminal fd the supervisor inherited: the app gets it as stdin, stdout, stderr and
   /// controlling terminal. -1: stdin is /dev/null and stdout/stderr are the supervisor's.
   int terminal_fd = -1;
+  /// `podrt enter`: keep the caller's stdin, stdout and stderr as they are. Not in the JSON
+  /// plan: the supervisor never starts an app that way.
+  bool inherit_stdin = false;
 };
 
 /// A whole pod.

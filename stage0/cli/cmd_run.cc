@@ -52,10 +52,13 @@ void add_app_flags(CLI::App* command, AppFlags& flags) {
   command->add_option("--user", flags.user, "run as this user (number or name in the image)");
   command->add_option("--group", flags.group, "run as this group (number or name in the image)");
   command->add_option("--supplementary-gids", flags.supplementary_gids,
-                      "supplementary group ids")->delimiter(',');
+                      "supplementary group ids")->delimiter(',')
+      ->allow_extra_args(false);
   command->add_option("--working-dir", flags.working_dir, "the app's working directory");
-  command->add_option("--environment", flags.environment, "NAME=VALUE for the app (repeatable)");
-  command->add_option("--mount", flags.mounts, "volume=NAME,target=PATH (repeatable)");
+  command->add_option("--environment", flags.environment, "NAME=VALUE for the app (repeatable)")
+      ->allow_extra_args(false);
+  command->add_option("--mount", flags.mounts, "volume=NAME,target=PATH (repeatable)")
+      ->allow_extra_args(false);
   command->add_flag("--readonly-rootfs", flags.readonly_rootfs, "mount the app's rootfs read-only");
   command->add_option("--memory", flags.memory, "memory limit (e.g. 64M, 1Gi)");
   command->add_option("--cpu", flags.cpu, "CPU limit in cores or millicores (e.g. 500m)");
@@ -66,16 +69,20 @@ void add_app_flags(CLI::App* command, AppFlags& flags) {
   command->add_option("--seccomp", flags.seccomp,
                       "mode=retain|remove[,errno=ENAME],SYSCALL,... (rkt's syntax)");
   command->add_option("--oom-score-adj", flags.oom_score_adj, "the app's OOM score (-1000..1000)");
-  command->add_option("--rlimit", flags.rlimits, "NOFILE=SOFT[:HARD] (repeatable)");
+  command->add_option("--rlimit", flags.rlimits, "NOFILE=SOFT[:HARD] (repeatable)")
+      ->allow_extra_args(false);
   command->add_flag("--no-new-privileges", flags.no_new_privileges,
                     "set no_new_privs for the app");
 }
 
 void add_pod_flags(CLI::App* command, PodFlags& flags) {
   command->add_option("--volume", flags.volumes,
-                      "NAME,kind=host,source=PATH[,readOnly=true] or NAME,kind=empty (repeatable)");
-  command->add_option("--port", flags.ports, "NAME:[HOSTIP:]HOSTPORT (repeatable)");
-  command->add_option("--set-env", flags.set_env, "NAME=VALUE for every app (repeatable)");
+                      "NAME,kind=host,source=PATH[,readOnly=true] or NAME,kind=empty (repeatable)")
+      ->allow_extra_args(false);
+  command->add_option("--port", flags.ports, "NAME:[HOSTIP:]HOSTPORT (repeatable)")
+      ->allow_extra_args(false);
+  command->add_option("--set-env", flags.set_env, "NAME=VALUE for every app (repeatable)")
+      ->allow_extra_args(false);
   command->add_flag("--inherit-env", flags.inherit_env, "pass podrt's environment to the apps");
 }
 
@@ -84,11 +91,16 @@ void add_runtime_flags(CLI::App* command, pods::Stage1RunOptions& stage1) {
       ->capture_default_str();
   command->add_option("--net", stage1.networks,
                       "default, default-restricted, none, host or a network in DIR/net.d")
-      ->delimiter(',');
-  command->add_option("--dns", stage1.dns, "name server for the pod (repeatable)");
-  command->add_option("--dns-search", stage1.dns_search, "DNS search domain (repeatable)");
-  command->add_option("--dns-opt", stage1.dns_options, "resolv.conf option (repeatable)");
-  command->add_option("--hosts-entry", stage1.hosts_entries, "IP=NAME for /etc/hosts (repeatable)");
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  command->add_option("--dns", stage1.dns, "name server for the pod (repeatable)")
+      ->allow_extra_args(false);
+  command->add_option("--dns-search", stage1.dns_search, "DNS search domain (repeatable)")
+      ->allow_extra_args(false);
+  command->add_option("--dns-opt", stage1.dns_options, "resolv.conf option (repeatable)")
+      ->allow_extra_args(false);
+  command->add_option("--hosts-entry", stage1.hosts_entries, "IP=NAME for /etc/hosts (repeatable)")
+      ->allow_extra_args(false);
   command->add_option("--hostname", stage1.hostname, "the pod's hostname (default podrt-UUID)");
   command->add_flag("--interactive", stage1.interactive,
                     "give the app this terminal (single-app pods)");

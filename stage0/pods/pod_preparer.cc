@@ -158,7 +158,10 @@ Result<std::string> prepare_pod(store::ImageStore& images, const PodStore& pods,
       if (known) continue;
       log::warning("no volume for mount point " + point.name + " of app " + pod_app.name +
                 ": using an empty one");
-      volumes.push_back(appc::Volume{.name = point.name, .kind = "empty"});
+      appc::Volume empty;
+      empty.name = point.name;
+      empty.kind = "empty";
+      volumes.push_back(std::move(empty));
     }
     apps.push_back({std::move(image), std::move(manifest_text), std::move(pod_app)});
   }

@@ -22,7 +22,7 @@ std::vector<char*> c_strings(std::vector<std::string>& words) {
 }
 
 /// Which stage1 last ran a pod, so that stop, enter and gc pick the same one.
-constexpr const char* kStage1File = "stage1";
+constexpr const char* kStage1File = "flavor";
 
 }  // namespace
 
