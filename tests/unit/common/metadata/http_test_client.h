@@ -19,7 +19,7 @@
 namespace podrt::metadata::testing {
 
 struct HttpResponse {
-  int status = -1;  ///< -1: no parsable response
+  int status = -1;                             ///< -1: no parsable response
   std::map<std::string, std::string> headers;  ///< names in lowercase
   std::string body;
 };
@@ -83,15 +83,18 @@ inline HttpResponse http_exchange(uint16_t port, std::string_view request) {
   return read_response(fd.get());
 }
 
-inline HttpResponse http_get(uint16_t port, const std::string& path, const std::string& method = "GET") {
-  return http_exchange(port, method + " " + path + " HTTP/1.1\r\nHost: metadata\r\nConnection: close\r\n\r\n");
+inline HttpResponse http_get(uint16_t port, const std::string& path,
+                             const std::string& method = "GET") {
+  return http_exchange(
+      port, method + " " + path + " HTTP/1.1\r\nHost: metadata\r\nConnection: close\r\n\r\n");
 }
 
-inline HttpResponse http_post(uint16_t port, const std::string& path, std::string_view body,
-                              const std::string& content_type = "application/x-www-form-urlencoded") {
+inline HttpResponse http_post(
+    uint16_t port, const std::string& path, std::string_view body,
+    const std::string& content_type = "application/x-www-form-urlencoded") {
   std::string request = "POST " + path + " HTTP/1.1\r\nHost: metadata\r\nConnection: close\r\n" +
-                        "Content-Type: " + content_type + "\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n";
+                        "Content-Type: " + content_type +
+                        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   request += body;
   return http_exchange(port, request);
 }

@@ -55,7 +55,9 @@ class MetadataServerTest : public ::testing::Test {
   }
   std::string path(const std::string& endpoint) const { return path(*server_, endpoint); }
 
-  static std::string sign_form(const std::string& content) { return "content=" + form_escape(content); }
+  static std::string sign_form(const std::string& content) {
+    return "content=" + form_escape(content);
+  }
   static std::string verify_form(const std::string& uuid, const std::string& content,
                                  const std::string& signature) {
     return "uuid=" + form_escape(uuid) + "&content=" + form_escape(content) +
@@ -117,9 +119,10 @@ TEST_F(MetadataServerTest, WrongOrMissingTokenIs401AndShowsNothingOfThePod) {
     EXPECT_EQ(response.status, 401) << p;
     EXPECT_EQ(response.body, "unauthorized\n") << p;
   }
-  HttpResponse post = http_post(server_->port(), wrong_last.substr(0, wrong_last.find("/acM")) +
-                                                     "/acMetadata/v1/pod/hmac/sign",
-                                sign_form("x"));
+  HttpResponse post =
+      http_post(server_->port(),
+                wrong_last.substr(0, wrong_last.find("/acM")) + "/acMetadata/v1/pod/hmac/sign",
+                sign_form("x"));
   EXPECT_EQ(post.status, 401);
   EXPECT_EQ(post.body.find(kUuid), std::string::npos);
 }
@@ -127,8 +130,8 @@ TEST_F(MetadataServerTest, WrongOrMissingTokenIs401AndShowsNothingOfThePod) {
 TEST_F(MetadataServerTest, UnknownAppOrPathIs404) {
   ASSERT_TRUE(server_);
   for (const char* endpoint :
-       {"apps/nope/image/id", "apps/nope/annotations", "apps/web/secret", "apps/web", "apps//image/id",
-        "pod", "pod/uuid/", "pod/hmac", "pod/manifest/../uuid"}) {
+       {"apps/nope/image/id", "apps/nope/annotations", "apps/web/secret", "apps/web",
+        "apps//image/id", "pod", "pod/uuid/", "pod/hmac", "pod/manifest/../uuid"}) {
     HttpResponse response = http_get(server_->port(), path(endpoint));
     EXPECT_EQ(response.status, 404) << endpoint;
   }
@@ -177,8 +180,9 @@ TEST_F(MetadataServerTest, SignedContentVerifiesAndNothingElseDoes) {
     plus_content = "content " + std::to_string(i);
     plus_signature = key->sign(kUuid, plus_content);
   }
-  EXPECT_EQ(verify("uuid=" + kUuid + "&content=" + form_escape(plus_content) + "&signature=" +
-                   plus_signature), 200);
+  EXPECT_EQ(verify("uuid=" + kUuid + "&content=" + form_escape(plus_content) +
+                   "&signature=" + plus_signature),
+            200);
 }
 
 TEST_F(MetadataServerTest, BadFormsAreRefused) {
@@ -191,7 +195,9 @@ TEST_F(MetadataServerTest, BadFormsAreRefused) {
   EXPECT_EQ(http_post(server_->port(), sign, "content=1", "application/json").status, 415);
   EXPECT_EQ(http_post(server_->port(), verify, "uuid=" + kUuid + "&content=x").status, 400);
   EXPECT_EQ(http_post(server_->port(), sign, "content=ok",
-                      "Application/X-WWW-Form-Urlencoded; charset=UTF-8").status, 200);
+                      "Application/X-WWW-Form-Urlencoded; charset=UTF-8")
+                .status,
+            200);
 }
 
 TEST_F(MetadataServerTest, TwoPodsSharingTheHostKeyVerifyEachOther) {
@@ -217,8 +223,8 @@ TEST_F(MetadataServerTest, BodyOverOneMebibyteIs413) {
   ASSERT_TRUE(send_all(fd.get(), "POST " + path("pod/hmac/sign") +
                                      " HTTP/1.1\r\nHost: m\r\nConnection: close\r\n"
                                      "Content-Type: application/x-www-form-urlencoded\r\n"
-                                     "Content-Length: " + std::to_string(content.size() + 8) +
-                                     "\r\n\r\n"));
+                                     "Content-Length: " +
+                                     std::to_string(content.size() + 8) + "\r\n\r\n"));
   EXPECT_EQ(read_response(fd.get()).status, 413);
   // Chunked: the server cannot know in advance, reads and drops the excess, then refuses.
   std::string request = "POST " + path("pod/hmac/sign") +
@@ -242,7 +248,8 @@ TEST_F(MetadataServerTest, BodyOverOneMebibyteIs413) {
 
 TEST_F(MetadataServerTest, HugeHeadersAreRefusedAndTheServerCarriesOn) {
   ASSERT_TRUE(server_);
-  std::string request = "GET " + path("pod/uuid") + " HTTP/1.1\r\nHost: m\r\nConnection: close\r\n" +
+  std::string request = "GET " + path("pod/uuid") +
+                        " HTTP/1.1\r\nHost: m\r\nConnection: close\r\n" +
                         "X-Junk: " + std::string(200 << 10, 'j') + "\r\n\r\n";
   HttpResponse response = http_exchange(server_->port(), request);
   EXPECT_GE(response.status, 400);
@@ -260,8 +267,9 @@ TEST_F(MetadataServerTest, FiftyConcurrentRequestsAreAllAnswered) {
   for (int i = 0; i < 50; ++i) {
     connections.push_back(connect_local(server_->port()));
     ASSERT_TRUE(connections.back()) << i;
-    ASSERT_TRUE(send_all(connections.back().get(), "GET " + path("apps/web/image/id") +
-                                                       " HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(send_all(
+        connections.back().get(),
+        "GET " + path("apps/web/image/id") + " HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n"));
   }
   for (int i = 0; i < 50; ++i) {
     HttpResponse response = read_response(connections[i].get());
@@ -277,7 +285,8 @@ TEST_F(MetadataServerTest, SlowClientIsCutOffWithoutBlockingOthers) {
   ASSERT_TRUE(server);
   UniqueFd slow = connect_local(server->port());
   ASSERT_TRUE(slow);
-  ASSERT_TRUE(send_all(slow.get(), "GET " + path(*server, "pod/uuid") + " HTTP/1.1\r\nHost: m\r\n"));
+  ASSERT_TRUE(
+      send_all(slow.get(), "GET " + path(*server, "pod/uuid") + " HTTP/1.1\r\nHost: m\r\n"));
   EXPECT_EQ(http_get(server->port(), path(*server, "pod/uuid")).status, 200);
   auto began = std::chrono::steady_clock::now();
   char byte;
@@ -301,7 +310,8 @@ TEST_F(MetadataServerTest, DestroyingTheServerClosesItsPort) {
 
 size_t thread_count() {
   size_t count = 0;
-  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task"))
+    ++count;
   return count;
 }
 
@@ -320,7 +330,8 @@ TEST_F(MetadataServerTest, StartReportsBadAddressesAndBusyPorts) {
   ASSERT_TRUE(key);
   auto bad = MetadataServer::start("not-an-ip", 0, sample_pod(kUuid), *key);
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message().find("not an IP address"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("not an IP address"), std::string::npos)
+      << bad.error().message();
   auto busy = MetadataServer::start("127.0.0.1", server_->port(), sample_pod(kUuid), *key);
   ASSERT_FALSE(busy);
   EXPECT_EQ(busy.error().code(), EADDRINUSE) << busy.error().message();
