@@ -20,7 +20,8 @@ Result<std::string> unescape(std::string_view text) {
     } else if (c == '%') {
       int high = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
       int low = high >= 0 ? hex_value(text[i + 2]) : -1;
-      if (low < 0) return Error::invalid("decode form: bad %-escape at offset " + std::to_string(i));
+      if (low < 0)
+        return Error::invalid("decode form: bad %-escape at offset " + std::to_string(i));
       out += static_cast<char>(high * 16 + low);
       i += 2;
     } else {

@@ -41,7 +41,8 @@ Result<std::optional<std::string>> read_key(const std::string& path) {
   UniqueFd fd = std::move(*opened);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Error::from_errno("stat identity key " + path);
-  if (!S_ISREG(st.st_mode)) return Error::invalid("identity key " + path + " is not a regular file");
+  if (!S_ISREG(st.st_mode))
+    return Error::invalid("identity key " + path + " is not a regular file");
   if ((st.st_mode & 077) != 0)
     return Error::invalid("identity key " + path + " is accessible by group or others (mode " +
                           octal_mode(st.st_mode) + "); expected 0600");
@@ -54,7 +55,8 @@ Result<std::optional<std::string>> read_key(const std::string& path) {
     ssize_t n = ::read(fd.get(), key.data() + done, key.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error::from_errno("read identity key " + path);
-    if (n == 0) return Error::invalid("identity key " + path + " is corrupt: shorter than its size");
+    if (n == 0)
+      return Error::invalid("identity key " + path + " is corrupt: shorter than its size");
     done += static_cast<size_t>(n);
   }
   return std::optional<std::string>(std::move(key));
@@ -75,7 +77,8 @@ Result<void> write_all(int fd, std::string_view data, const std::string& path) {
 /// process's key is already there.
 Result<bool> publish_key(const std::string& path, const std::string& key) {
   unsigned char nonce[8];
-  if (RAND_bytes(nonce, sizeof nonce) != 1) return Error::invalid("create identity key: RAND_bytes failed");
+  if (RAND_bytes(nonce, sizeof nonce) != 1)
+    return Error::invalid("create identity key: RAND_bytes failed");
   std::string temporary = path + ".tmp-" + std::to_string(::getpid()) + "-";
   for (unsigned char byte : nonce) temporary += std::to_string(byte);
   {

@@ -13,13 +13,13 @@ namespace podrt::metadata {
 
 /// signature = base64(HMAC-SHA512(key, pod_uuid || 0x00 || content)): standard base64 (RFC 4648
 /// section 4, '+' and '/', '=' padding), always 88 characters. pod_uuid is the UUID string exactly
-/// as the pod's stage1 knows it (canonical lowercase form); the 0x00 separator keeps (uuid, content)
-/// pairs from colliding, so a uuid containing 0x00 never signs nor verifies. (rkt hashed the 16 raw
-/// uuid bytes instead; signatures are not portable between rkt and podrt hosts either way, since
-/// the key is per host.)
+/// as the pod's stage1 knows it (canonical lowercase form); the 0x00 separator keeps (uuid,
+/// content) pairs from colliding, so a uuid containing 0x00 never signs nor verifies. (rkt hashed
+/// the 16 raw uuid bytes instead; signatures are not portable between rkt and podrt hosts either
+/// way, since the key is per host.)
 class IdentityKey {
  public:
-  static constexpr size_t kSize = 64;  ///< bytes of key: SHA-512's block size
+  static constexpr size_t kSize = 64;           ///< bytes of key: SHA-512's block size
   static constexpr size_t kSignatureSize = 88;  ///< base64 of 64 bytes
 
   /// Reads the key at `path`, or creates it (random, mode 0600, written atomically). Processes
@@ -30,7 +30,8 @@ class IdentityKey {
   /// or if pod_uuid contains 0x00.
   std::string sign(std::string_view pod_uuid, std::string_view content) const;
   /// True when `signature` is sign(pod_uuid, content); compared in constant time.
-  bool verify(std::string_view pod_uuid, std::string_view content, std::string_view signature) const;
+  bool verify(std::string_view pod_uuid, std::string_view content,
+              std::string_view signature) const;
 
  private:
   explicit IdentityKey(std::string key) : key_(std::move(key)) {}

@@ -28,9 +28,8 @@ bool is_urlencoded_form(std::string_view content_type) {
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   constexpr std::string_view kForm = "application/x-www-form-urlencoded";
   return media.size() == kForm.size() &&
-         std::equal(media.begin(), media.end(), kForm.begin(), [](char a, char b) {
-           return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
-         });
+         std::equal(media.begin(), media.end(), kForm.begin(),
+                    [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b; });
 }
 
 /// The form of a POST endpoint, or the reply that refuses the request.
@@ -76,7 +75,8 @@ HttpReply app_endpoint(const PodMetadata& pod, std::string_view method, std::str
   size_t slash = rest.find('/');
   if (slash == std::string_view::npos) return not_found();
   std::string_view entry = rest.substr(slash + 1);
-  if (entry != "annotations" && entry != "image/manifest" && entry != "image/id") return not_found();
+  if (entry != "annotations" && entry != "image/manifest" && entry != "image/id")
+    return not_found();
   auto app = pod.apps.find(std::string(rest.substr(0, slash)));
   if (app == pod.apps.end()) return text(404, "no such app in this pod\n");
   if (entry == "annotations") return get_only(method, kJson, app->second.annotations_json);

@@ -22,7 +22,7 @@ struct HttpReply {
   unsigned status = 200;
   std::string content_type;  ///< empty: no Content-Type header
   std::string body;
-  std::string allow;         ///< the Allow header of a 405
+  std::string allow;  ///< the Allow header of a 405
 };
 
 /// GET pod/{annotations,manifest,uuid}, apps/NAME/{annotations,image/manifest,image/id} (HEAD too);

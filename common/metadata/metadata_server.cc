@@ -57,7 +57,8 @@ Result<ListenSocket> listen_on(const std::string& ip, uint16_t port, int backlog
   } else {
     return Error::invalid(where + ": not an IP address");
   }
-  listener.fd = UniqueFd(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  listener.fd =
+      UniqueFd(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!listener.fd) return Error::from_errno(where);
   // A restarted stage1 can take its port back while old connections sit in TIME_WAIT.
   int on = 1;
@@ -88,16 +89,18 @@ class MhdMetadataServer final : public MetadataServer {
     if (listener.ipv6) flags |= MHD_USE_IPv6;
     // MHD owns the listen socket from here on (it closes it in MHD_stop_daemon).
     int fd = listener.fd.release();
-    daemon_.reset(MHD_start_daemon(
-        flags, 0, nullptr, nullptr, &MhdMetadataServer::on_request, this,  //
-        MHD_OPTION_LISTEN_SOCKET, fd,                                       //
-        MHD_OPTION_CONNECTION_LIMIT, limits_.max_connections,               //
-        MHD_OPTION_CONNECTION_TIMEOUT, limits_.connection_timeout_s,        //
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits_.connection_memory_bytes,  //
-        MHD_OPTION_NOTIFY_COMPLETED, &MhdMetadataServer::on_completed, this,  //
-        MHD_OPTION_EXTERNAL_LOGGER, &MhdMetadataServer::on_log, this,         //
-        MHD_OPTION_END));
-    if (!daemon_) return Error::invalid("start the metadata service on " + url_host_port() + ": libmicrohttpd failed");
+    daemon_.reset(
+        MHD_start_daemon(flags, 0, nullptr, nullptr, &MhdMetadataServer::on_request, this,     //
+                         MHD_OPTION_LISTEN_SOCKET, fd,                                         //
+                         MHD_OPTION_CONNECTION_LIMIT, limits_.max_connections,                 //
+                         MHD_OPTION_CONNECTION_TIMEOUT, limits_.connection_timeout_s,          //
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits_.connection_memory_bytes,  //
+                         MHD_OPTION_NOTIFY_COMPLETED, &MhdMetadataServer::on_completed, this,  //
+                         MHD_OPTION_EXTERNAL_LOGGER, &MhdMetadataServer::on_log, this,         //
+                         MHD_OPTION_END));
+    if (!daemon_)
+      return Error::invalid("start the metadata service on " + url_host_port() +
+                            ": libmicrohttpd failed");
     return ok();
   }
 
@@ -143,9 +146,10 @@ class MhdMetadataServer final : public MetadataServer {
       // First call: only the headers are in. Refuse early what needs no body.
       std::string_view path(url);
       std::string_view rest;
-      if (!authorized(path, rest)) return reply(connection, {401, "text/plain; charset=us-ascii", "unauthorized\n", {}});
-      const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                       MHD_HTTP_HEADER_CONTENT_LENGTH);
+      if (!authorized(path, rest))
+        return reply(connection, {401, "text/plain; charset=us-ascii", "unauthorized\n", {}});
+      const char* length =
+          MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
       if (length != nullptr && std::strtoull(length, nullptr, 10) > limits_.max_body_bytes)
         return reply(connection, too_large());
       *request_state = new PendingRequest();
@@ -164,9 +168,9 @@ class MhdMetadataServer final : public MetadataServer {
     }
     if (pending->too_large) return reply(connection, too_large());
     std::string_view rest;
-    authorized(url, rest);
-    const char* content_type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                           MHD_HTTP_HEADER_CONTENT_TYPE);
+    authorized(url, rest);  // checked on the first call; here it only splits the token off
+    const char* content_type =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     HttpRequest request{method, rest, content_type ? content_type : "", pending->body};
     return reply(connection, route_metadata_request(pod_, key_, request));
   }
@@ -182,8 +186,10 @@ class MhdMetadataServer final : public MetadataServer {
   }
 
   HttpReply too_large() const {
-    return {413, "text/plain; charset=us-ascii",
-            "request body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n", {}};
+    return {413,
+            "text/plain; charset=us-ascii",
+            "request body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n",
+            {}};
   }
 
   static MHD_Result reply(MHD_Connection* connection, const HttpReply& http) {
@@ -192,7 +198,8 @@ class MhdMetadataServer final : public MetadataServer {
     if (response == nullptr) return MHD_NO;
     if (!http.content_type.empty())
       MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, http.content_type.c_str());
-    if (!http.allow.empty()) MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, http.allow.c_str());
+    if (!http.allow.empty())
+      MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, http.allow.c_str());
     MHD_Result queued = MHD_queue_response(connection, http.status, response);
     MHD_destroy_response(response);
     return queued;
@@ -222,8 +229,8 @@ Result<std::unique_ptr<MetadataServer>> MetadataServer::start(const std::string&
                                                               const MetadataServerLimits& limits) {
   std::string token = PODRT_TRY(random_access_token());
   ListenSocket listener = PODRT_TRY(listen_on(listen_ip, port, 64));
-  auto server = std::make_unique<MhdMetadataServer>(std::move(pod), std::move(key),
-                                                    std::move(token), limits);
+  auto server =
+      std::make_unique<MhdMetadataServer>(std::move(pod), std::move(key), std::move(token), limits);
   PODRT_TRY(server->run(std::move(listener)));
   return std::unique_ptr<MetadataServer>(std::move(server));
 }

@@ -24,15 +24,15 @@ struct AppMetadata {
 struct PodMetadata {
   std::string uuid;
   std::string pod_manifest_json;
-  std::string annotations_json;     ///< the pod's annotations as a JSON list
+  std::string annotations_json;             ///< the pod's annotations as a JSON list
   std::map<std::string, AppMetadata> apps;  ///< by app name
 };
 
 /// What one pod's apps may cost the host: the server must survive hostile apps.
 struct MetadataServerLimits {
-  size_t max_body_bytes = 1 << 20;       ///< a larger POST body gets 413
-  unsigned connection_timeout_s = 10;    ///< idle or slow (slowloris) connections are closed
-  unsigned max_connections = 128;        ///< beyond this, new connections are closed at once
+  size_t max_body_bytes = 1 << 20;            ///< a larger POST body gets 413
+  unsigned connection_timeout_s = 10;         ///< idle or slow (slowloris) connections are closed
+  unsigned max_connections = 128;             ///< beyond this, new connections are closed at once
   size_t connection_memory_bytes = 64 << 10;  ///< request line + headers; beyond: 413/431
 };
 
