@@ -99,7 +99,10 @@ Result<void> delete_all(const NetInfo& info) {
     for (size_t i = entry->plugins.size(); i-- > 0;) {
       auto deleted = run_cni_plugin(chained_config(*entry, i, entry->result),
                                     call_for(info, *entry, "DEL"));
-      if (!deleted && !first_error)
+      // An entry whose ADD never succeeded gets a DEL too (it may have been killed half-way),
+      // but its failure does not count: a config its plugin rejects would otherwise block
+      // teardown forever.
+      if (!deleted && !first_error && !entry->result.is_null())
         first_error = std::move(deleted).error().with_context(failure_context(*entry) + ": DEL");
     }
   }
