@@ -157,6 +157,10 @@ Result<PodNetwork> setup_pod_network(const NetworkOptions& options) {
     return Error::invalid("set up pod network: invalid pod uuid \"" + options.pod_uuid + "\"");
   if (options.pod_dir.empty() || options.data_dir.empty())
     return Error::invalid("set up pod network: pod and data directories are required");
+  // Overwriting a live record would lose what teardown has to undo.
+  auto previous = PODRT_TRY_CONTEXT(read_net_info(options.pod_dir), "set up pod network");
+  if (previous && !previous->torn_down)
+    return Error::invalid("set up pod network: the pod's network is already set up");
   NetworkPlan plan = PODRT_TRY(plan_networks(options.networks, options.data_dir));
 
   PodNetwork network;

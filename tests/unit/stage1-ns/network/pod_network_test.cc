@@ -370,7 +370,8 @@ TEST_F(PodNetworkTest, AHostPortInUseFailsInOneLineAndLeavesNothingBehind) {
 
 TEST_F(PodNetworkTest, UserNetworksAttachInOrderWithTheirCniArgs) {
   write_user_network("20-extra.conf", R"({"cniVersion": "1.0.0", "name": "extra", "type": "ptp",
-      "ipam": {"type": "host-local", "subnet": "10.213.77.0/24"}})");
+      "ipam": {"type": "host-local", "subnet": "10.213.77.0/24"},
+      "dns": {"nameservers": ["10.213.77.1"], "search": ["pods.example"]}})");
   Pod& pod = new_pod();
   PodNetwork network = setup(pod, {"default", "extra:IP=10.213.77.42"});
   remove_user_network("20-extra.conf");
@@ -380,6 +381,12 @@ TEST_F(PodNetworkTest, UserNetworksAttachInOrderWithTheirCniArgs) {
   EXPECT_EQ(network.attachments[1].ip, "10.213.77.42");
   EXPECT_NE(ip_in(network.netns_path, {"-4", "-o", "addr", "show", "eth1"}).find("10.213.77.42/24"),
             std::string::npos);
+  EXPECT_EQ(network.dns_servers, std::vector<std::string>{"10.213.77.1"});
+  EXPECT_EQ(network.dns_search, std::vector<std::string>{"pods.example"});
+  // Setting it up twice would lose track of the first one.
+  auto twice = setup_pod_network(options(pod, {"default"}));
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().message(), "set up pod network: the pod's network is already set up");
   // Its lease is kept in podrt's data dir too.
   EXPECT_TRUE(fs::exists(lease_file("extra", "10.213.77.42")));
   ASSERT_TRUE(teardown_pod_network(pod.dir.path()));
