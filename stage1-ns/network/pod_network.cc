@@ -99,7 +99,10 @@ Result<void> delete_all(const NetInfo& info) {
     for (size_t i = entry->plugins.size(); i-- > 0;) {
       auto deleted = run_cni_plugin(chained_config(*entry, i, entry->result),
                                     call_for(info, *entry, "DEL"));
-      if (!deleted && !first_error)
+      // An entry whose ADD never succeeded gets a DEL too (it may have been killed half-way),
+      // but its failure does not count: a config its plugin rejects would otherwise block
+      // teardown forever.
+      if (!deleted && !first_error && !entry->result.is_null())
         first_error = std::move(deleted).error().with_context(failure_context(*entry) + ": DEL");
     }
   }
@@ -154,6 +157,10 @@ Result<PodNetwork> setup_pod_network(const NetworkOptions& options) {
     return Error::invalid("set up pod network: invalid pod uuid \"" + options.pod_uuid + "\"");
   if (options.pod_dir.empty() || options.data_dir.empty())
     return Error::invalid("set up pod network: pod and data directories are required");
+  // Overwriting a live record would lose what teardown has to undo.
+  auto previous = PODRT_TRY_CONTEXT(read_net_info(options.pod_dir), "set up pod network");
+  if (previous && !previous->torn_down)
+    return Error::invalid("set up pod network: the pod's network is already set up");
   NetworkPlan plan = PODRT_TRY(plan_networks(options.networks, options.data_dir));
 
   PodNetwork network;
