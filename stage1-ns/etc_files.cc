@@ -48,7 +48,10 @@ Result<std::vector<rootfs::BindSpec>> write_etc_files(const std::string& etc_dir
 
   bool host_dns = options.dns.size() == 1 && options.dns[0] == "host";
   bool no_dns = options.dns.size() == 1 && options.dns[0] == "none";
-  if (host_dns || (options.dns.empty() && network.host)) {
+  bool nothing_given = options.dns.empty() && network.dns_servers.empty();
+  // With nothing from the flags or CNI, the host's servers (what Docker and nspawn do), so
+  // that a pod on the default network can resolve names out of the box.
+  if (host_dns || nothing_given) {
     if (sys::path_exists("/etc/resolv.conf"))
       binds.push_back({"/etc/resolv.conf", "/etc/resolv.conf", true, false});
   } else if (!no_dns && (!options.dns.empty() || !network.dns_servers.empty())) {

@@ -69,6 +69,8 @@ case "$kind" in
     version=$("$busybox" 2>&1 | sed -n '1s/^BusyBox v\([0-9]*\.[0-9]*\).*/\1/p')
     name=example.com/busybox
     exec_json='["/bin/sh"]'
+    # An example server port, so that --port NAME:HOSTPORT has something to forward.
+    ports_json=', "ports": [{"name": "http", "protocol": "tcp", "port": 8080}]'
     ;;
   probe)
     probe=${2:-}
@@ -99,7 +101,7 @@ cat >"$layout/manifest" <<MANIFEST
   "app": {
     "exec": $exec_json,
     "user": "0",
-    "group": "0"
+    "group": "0"${ports_json:-}
   }
 }
 MANIFEST

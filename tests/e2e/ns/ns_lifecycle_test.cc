@@ -1,0 +1,92 @@
+// Pods in the background under stage1-ns: status --wait, enter, stop (also of an app that
+// ignores SIGTERM), gc after stage1 was killed, twenty pods at once.
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/e2e/ns/ns_fixture.h"
+
+namespace podrt::testing {
+namespace {
+
+class NsLifecycleTest : public NsPodTest {
+ protected:
+  /// Starts `podrt run ARGS` in the background and waits until its pod is running.
+  std::pair<int, std::string> start(std::vector<std::string> args) {
+    std::set<std::string> before;
+    for (const std::string& uuid : pod_uuids()) before.insert(uuid);
+    args.insert(args.begin(), {PODRT_BINARY, "--dir", data_dir(), "run"});
+    int pid = spawn_quietly(args);
+    for (int i = 0; i < 500; ++i) {
+      for (const std::string& uuid : pod_uuids()) {
+        if (before.count(uuid)) continue;
+        std::string status = podrt({"status", uuid}).out;
+        if (status.find("state=running") != std::string::npos && status.find("pid=") != std::string::npos)
+          return {pid, uuid};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "pod did not start";
+    return {pid, ""};
+  }
+};
+
+TEST_F(NsLifecycleTest, StatusWaitEnterAndStop) {
+  auto [pid, uuid] = start({"--net=none", "--hostname=entered", "example.com/busybox",
+                            "--exec=/bin/sleep", "--", "60"});
+  ASSERT_FALSE(uuid.empty());
+  CommandResult entered = podrt({"enter", uuid, "--", "/bin/sh", "-c", "hostname; echo $AC_APP_NAME"});
+  EXPECT_EQ(entered.exit_code, 0) << entered.err;
+  EXPECT_EQ(entered.out, "entered\nbusybox\n");
+  EXPECT_EQ(podrt({"enter", uuid, "--", "/bin/sh", "-c", "exit 4"}).exit_code, 4);
+
+  CommandResult wait_short = podrt({"status", "--wait=1s", uuid});
+  EXPECT_EQ(wait_short.exit_code, 254) << "still running after 1s";
+  auto started = std::chrono::steady_clock::now();
+  CommandResult stop = podrt({"stop", uuid});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(wait_for(pid), 143) << "podrt run exits with the app's code: SIGTERM";
+  std::string status = podrt_ok({"status", "--wait", uuid});
+  EXPECT_NE(status.find("state=exited"), std::string::npos) << status;
+  EXPECT_NE(podrt({"enter", uuid}).exit_code, 0) << "an exited pod cannot be entered";
+}
+
+TEST_F(NsLifecycleTest, StopKillsAnAppThatIgnoresSigterm) {
+  auto [pid, uuid] = start({"--net=none", "example.com/busybox", "--exec=/bin/sh", "--", "-c",
+                            "trap '' TERM; while true; do sleep 1; done"});
+  ASSERT_FALSE(uuid.empty());
+  CommandResult stop = podrt({"stop", "--timeout=1s", uuid});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_EQ(wait_for(pid), 137);
+}
+
+TEST_F(NsLifecycleTest, GcCleansUpAfterStage1WasKilled) {
+  auto [pid, uuid] = start({"example.com/busybox", "--exec=/bin/sleep", "--", "60"});
+  ASSERT_FALSE(uuid.empty());
+  EXPECT_TRUE(std::filesystem::exists("/run/podrt/netns/" + uuid));
+  EXPECT_EQ(ip_leases(), 1u);
+  ::kill(pid, SIGKILL);  // stage1 is the `podrt run` process: it execs, it does not fork
+  wait_for(pid);
+  std::string status;
+  for (int i = 0; i < 100 && status.find("state=exited") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    status = podrt_ok({"status", uuid});
+  }
+  EXPECT_NE(status.find("state=exited"), std::string::npos) << status;
+  // TearDown runs gc and checks that netns, cgroups and the lease are gone.
+}
+
+TEST_F(NsLifecycleTest, TwentyPodsAtOnceThenGcLeavesNothing) {
+  std::vector<int> pids;
+  for (int i = 0; i < 20; ++i)
+    pids.push_back(spawn_quietly({PODRT_BINARY, "--dir", data_dir(), "run", "example.com/busybox",
+                                  "--exec=/bin/sh", "--", "-c", "ip -4 addr show eth0 | grep -q 172.16.28"}));
+  for (int pid : pids) EXPECT_EQ(wait_for(pid), 0);
+  EXPECT_EQ(pod_uuids().size(), 20u);
+  EXPECT_EQ(ip_leases(), 0u) << "each pod releases its address when it exits";
+}
+
+}  // namespace
+}  // namespace podrt::testing

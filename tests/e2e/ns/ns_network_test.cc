@@ -1,0 +1,62 @@
+// Networking under stage1-ns with the real CNI plugins: the pod's address in status, two pods
+// talking over the default network, a port forwarded from the host, host and none networks,
+// and the metadata service.
+#include <chrono>
+#include <thread>
+
+#include "tests/e2e/ns/ns_fixture.h"
+
+namespace podrt::testing {
+namespace {
+
+using NsNetworkTest = NsPodTest;
+
+TEST_F(NsNetworkTest, NoneHasOnlyLoopbackAndHostSharesTheHostsInterfaces) {
+  EXPECT_EQ(shell({"--net=none"}, "ls /sys/class/net").out, "lo\n");
+  std::string host_links = run_command({"ls", "/sys/class/net"}).out;
+  EXPECT_EQ(shell({"--net=host"}, "ls /sys/class/net").out, host_links);
+}
+
+TEST_F(NsNetworkTest, DefaultNetworkGivesAnAddressAndTheMetadataService) {
+  CommandResult result = shell({}, "ip -4 -o addr show eth0; "
+                                   "wget -qO- $AC_METADATA_URL/acMetadata/v1/apps/busybox/image/id; echo; "
+                                   "wget -qO- $AC_METADATA_URL/acMetadata/v1/pod/uuid");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("inet 172.16.28."), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("sha512-"), std::string::npos) << result.out;
+  std::string uuid = pod_uuids()[0];
+  EXPECT_NE(result.out.find(uuid), std::string::npos) << result.out;
+  std::string status = podrt_ok({"status", uuid});
+  EXPECT_NE(status.find("networks=default:ip4=172.16.28."), std::string::npos) << status;
+}
+
+TEST_F(NsNetworkTest, TwoPodsTalkAndAPortIsForwardedFromTheHost) {
+  std::string out_file = scratch() + "/server-out";
+  // Pod A serves one line on its port 8080 (the image's "http" port), forwarded to the host.
+  int server = spawn_quietly({PODRT_BINARY, "--dir", data_dir(), "run", "--port=http:18080",
+                              "example.com/busybox", "--exec=/bin/sh", "--", "-c",
+                              "for i in 1 2; do echo served | nc -l -p 8080; done"});
+  std::string server_ip;
+  for (int i = 0; i < 250 && server_ip.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (const std::string& uuid : pod_uuids()) {
+      std::string status = podrt({"status", uuid}).out;
+      size_t at = status.find("ip4=");
+      if (at != std::string::npos && status.find("state=running") != std::string::npos)
+        server_ip = status.substr(at + 4, status.find('\n', at) - at - 4);
+    }
+  }
+  ASSERT_FALSE(server_ip.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // nc is listening by now
+  CommandResult client = shell({}, "nc " + server_ip + " 8080 </dev/null");
+  EXPECT_EQ(client.out, "served\n") << client.err;
+  CommandResult from_host = run_command({"sh", "-c", "busybox nc 127.0.0.1 18080 </dev/null"});
+  EXPECT_EQ(from_host.out, "served\n") << from_host.err;
+  EXPECT_EQ(wait_for(server), 0);
+
+  CommandResult busy_port = shell({"--port=http:18080"}, "true");
+  EXPECT_EQ(busy_port.exit_code, 0) << "the port is free again once the pod is gone: " << busy_port.err;
+}
+
+}  // namespace
+}  // namespace podrt::testing
