@@ -80,7 +80,8 @@ constexpr std::string_view kHybridMountinfo =
     "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
     "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
     "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
-    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+    "45 43 0:4 net:[4026532248] /run/podrt/netns/26126b9b rw shared:4 - nsfs nsfs rw\n";
 constexpr std::string_view kHybridCgroup =
     "9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n"
     "4:memory:/process_api/303cc2fe26709406e5da71e305528ffa\n"
@@ -181,6 +182,7 @@ TEST(CgroupHierarchiesTest, RejectsGarbageWithOneLineErrors) {
       {"hello world\n", "0::/\n"},
       {"35 24 0:30 / /sys/fs/cgroup rw cgroup2 cgroup2 rw\n", "0::/\n"},  // no "-"
       {"35 24 0:30 relative /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/\n"},
+      {"35 24 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2\n", "0::/\n"},  // no super options
       {kHybridMountinfo, "nonsense\n"},
       {kHybridMountinfo, "x:memory:/\n"},
       {kHybridMountinfo, "4:memory:relative\n"},
