@@ -43,7 +43,8 @@ constexpr std::string_view kV1Cgroup =
     "5:memory:/user.slice\n"
     "3:cpu,cpuacct:/user.slice\n"
     "2:freezer:/\n"
-    "1:name=systemd:/user.slice/user-0.slice/session-1.scope\n";
+    "1:name=systemd:/user.slice/user-0.slice/session-1.scope\n"
+    "0::/user.slice/user-0.slice/session-1.scope\n";  // printed even with no cgroup2 mounted
 
 TEST(CgroupHierarchiesTest, ParsesV1WithCoMountedControllers) {
   auto parsed = Hierarchies::parse(kV1Mountinfo, kV1Cgroup);
