@@ -54,13 +54,17 @@ Result<std::vector<CgroupMount>> parse_mountinfo(std::string_view text) {
     std::vector<std::string_view> fields = split(line, ' ');
     auto separator = std::find(fields.begin(), fields.end(), "-");
     // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-    if (separator - fields.begin() < 6 || fields.end() - separator != 4 || fields[3].empty() ||
-        fields[3][0] != '/' || fields[4].empty() || fields[4][0] != '/')
+    if (separator - fields.begin() < 6 || fields.end() - separator != 4)
       return Error::invalid("parse mountinfo line " + std::to_string(number) +
                             ": not \"ID PARENT DEV ROOT MOUNT_POINT OPTIONS ... - TYPE SOURCE "
                             "SUPER_OPTIONS\": " + std::string(line.substr(0, 200)));
     std::string_view type = separator[1];
     if (type != "cgroup" && type != "cgroup2") continue;
+    // Only a cgroup mount's root is a path (an nsfs mount's is "net:[4026532248]").
+    if (fields[3].empty() || fields[3][0] != '/' || fields[4].empty() || fields[4][0] != '/')
+      return Error::invalid("parse mountinfo line " + std::to_string(number) +
+                            ": cgroup mount with a root or mount point that is not a path: " +
+                            std::string(line.substr(0, 200)));
     CgroupMount mount;
     mount.root = unescape(fields[3]);
     mount.mount_point = unescape(fields[4]);
