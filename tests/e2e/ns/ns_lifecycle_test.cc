@@ -54,9 +54,14 @@ TEST_F(NsLifecycleTest, StatusWaitEnterAndStop) {
 }
 
 TEST_F(NsLifecycleTest, StopKillsAnAppThatIgnoresSigterm) {
-  auto [pid, uuid] = start({"--net=none", "example.com/busybox", "--exec=/bin/sh", "--", "-c",
-                            "trap '' TERM; while true; do sleep 1; done"});
+  std::string marker_dir = scratch() + "/marker";
+  std::filesystem::create_directories(marker_dir);
+  auto [pid, uuid] = start({"--net=none", "--volume=m,kind=host,source=" + marker_dir,
+                            "--mount=volume=m,target=/m", "example.com/busybox", "--exec=/bin/sh",
+                            "--", "-c", "trap '' TERM; touch /m/ready; while true; do sleep 1; done"});
   ASSERT_FALSE(uuid.empty());
+  for (int i = 0; i < 250 && !std::filesystem::exists(marker_dir + "/ready"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CommandResult stop = podrt({"stop", "--timeout=1s", uuid});
   EXPECT_EQ(stop.exit_code, 0) << stop.err;
   EXPECT_EQ(wait_for(pid), 137);

@@ -18,7 +18,7 @@ TEST_F(NsNetworkTest, NoneHasOnlyLoopbackAndHostSharesTheHostsInterfaces) {
 }
 
 TEST_F(NsNetworkTest, DefaultNetworkGivesAnAddressAndTheMetadataService) {
-  CommandResult result = shell({}, "ip -4 -o addr show eth0; "
+  CommandResult result = shell({"--net=default"}, "ip -4 -o addr show eth0; "
                                    "wget -qO- $AC_METADATA_URL/acMetadata/v1/apps/busybox/image/id; echo; "
                                    "wget -qO- $AC_METADATA_URL/acMetadata/v1/pod/uuid");
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -37,7 +37,7 @@ TEST_F(NsNetworkTest, TwoPodsTalkAndAPortIsForwardedFromTheHost) {
                               "example.com/busybox", "--exec=/bin/sh", "--", "-c",
                               "for i in 1 2; do echo served | nc -l -p 8080; done"});
   std::string server_ip;
-  for (int i = 0; i < 250 && server_ip.empty(); ++i) {
+  for (int i = 0; i < 500 && server_ip.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     for (const std::string& uuid : pod_uuids()) {
       std::string status = podrt({"status", uuid}).out;
@@ -48,13 +48,15 @@ TEST_F(NsNetworkTest, TwoPodsTalkAndAPortIsForwardedFromTheHost) {
   }
   ASSERT_FALSE(server_ip.empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // nc is listening by now
-  CommandResult client = shell({}, "nc " + server_ip + " 8080 </dev/null");
+  CommandResult client = shell({"--net=default"}, "nc " + server_ip + " 8080 </dev/null");
   EXPECT_EQ(client.out, "served\n") << client.err;
   CommandResult from_host = run_command({"sh", "-c", "busybox nc 127.0.0.1 18080 </dev/null"});
   EXPECT_EQ(from_host.out, "served\n") << from_host.err;
+  // Whatever happened above, the server pod must not outlive the test.
+  for (const std::string& uuid : pod_uuids()) podrt({"stop", "--force", uuid});
   EXPECT_EQ(wait_for(server), 0);
 
-  CommandResult busy_port = shell({"--port=http:18080"}, "true");
+  CommandResult busy_port = shell({"--net=default", "--port=http:18080"}, "true");
   EXPECT_EQ(busy_port.exit_code, 0) << "the port is free again once the pod is gone: " << busy_port.err;
 }
 
