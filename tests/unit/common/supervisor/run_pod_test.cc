@@ -1,5 +1,7 @@
 // Behaviour of the supervisor as a pod's apps see it. Needs root (chroot, setuid, mounts).
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -104,6 +106,27 @@ TEST(SupervisorRunPod, LimitsAndOomScoreReachTheApp) {
   EXPECT_EQ(pod.file("/tmp/out"), "123 432\n");
 }
 
+TEST(SupervisorRunPod, AppJoinsItsCgroups) {
+  // The v1 pids hierarchy of the test host (hybrid layout).
+  const std::string cgroup = "/podrt-supervisor-test-" + std::to_string(::getpid());
+  const std::string directory = "/sys/fs/cgroup/pids" + cgroup;
+  if (::mkdir(directory.c_str(), 0755) != 0) GTEST_SKIP() << "no v1 pids cgroup hierarchy";
+  {
+    TestPod pod;
+    pod.add_app("grouped", "busybox grep :pids: /proc/self/cgroup > /tmp/cgroup")
+        .cgroup_procs_files = {directory + "/cgroup.procs"};
+    EXPECT_EQ(pod.run(), 0);
+    EXPECT_NE(pod.file("/tmp/cgroup").find(":pids:" + cgroup + "\n"), std::string::npos)
+        << pod.file("/tmp/cgroup");
+    TestPod failing;
+    failing.add_app("ungrouped", "exit 0").cgroup_procs_files = {directory + "/x/cgroup.procs"};
+    EXPECT_EQ(failing.run(), kExitPodrtFailure);
+    EXPECT_EQ(failing.stderr_text(), "podrt: app ungrouped: join cgroup: open " + directory +
+                                         "/x/cgroup.procs: No such file or directory\n");
+  }
+  EXPECT_EQ(::rmdir(directory.c_str()), 0);
+}
+
 TEST(SupervisorRunPod, HandlersRunInOrderAroundTheApp) {
   TestPod pod;
   AppSpec& app = pod.add_app("main", "echo app >> /order; exit 2");
@@ -186,6 +209,31 @@ TEST(SupervisorRunPod, OrphansAreReapedAndKilledWhenThePodEnds) {
   bool alive = long_lived > 0 && ::kill(long_lived, 0) == 0;
   EXPECT_FALSE(alive) << "the orphan outlived its pod";
   if (alive) ::kill(long_lived, SIGKILL);  // the test failed: leave nothing behind
+}
+
+TEST(SupervisorRunPod, TerminalBecomesTheAppsStdioAndControllingTerminal) {
+  TestPod pod;
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(terminal, 0);
+  // The supervisor inherits the fd across fork, as pod-init inherits it from stage1.
+  ASSERT_EQ(::fcntl(terminal, F_SETFD, 0), 0);
+  // /dev/tty opens only for a process that has a controlling terminal.
+  ASSERT_EQ(::mknod((pod.root() + "/dev/tty").c_str(), S_IFCHR | 0666, makedev(5, 0)), 0);
+  pod.add_app("interactive",
+              "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo tty > /tmp/tty;"
+              " echo hello > /dev/tty && echo ctty > /tmp/ctty")
+      .terminal_fd = terminal;
+  pod.add_app("batch", "[ -t 0 ] || echo not a tty > /tmp/stdin");
+  EXPECT_EQ(pod.run(), 0);
+  ::close(terminal);
+  ::close(master);
+  EXPECT_EQ(pod.file("/tmp/tty"), "tty\n");
+  EXPECT_EQ(pod.file("/tmp/ctty"), "ctty\n");
+  EXPECT_EQ(pod.file("/tmp/stdin"), "not a tty\n");  // stdin is /dev/null
 }
 
 std::string cap_lines(const std::string& status) {
