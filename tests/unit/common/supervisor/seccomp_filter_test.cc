@@ -71,6 +71,10 @@ TEST(SeccompFilter, RetainAllBuildsNoFilterAndDefaultPolicyIsRkts) {
   auto all = SeccompFilter::build({SeccompPolicy::Mode::Retain, {"@appc.io/all"}, std::nullopt});
   ASSERT_TRUE(all);
   EXPECT_FALSE(all->active());
+  auto none = SeccompFilter::build({SeccompPolicy::Mode::Remove, {"@appc.io/empty"}, "EPERM"});
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->active());
+  EXPECT_TRUE(SeccompFilter::build({SeccompPolicy::Mode::Remove, {"@appc.io/all"}, {}})->active());
   SeccompPolicy policy = default_seccomp_policy();
   EXPECT_EQ(policy.mode, SeccompPolicy::Mode::Retain);
   EXPECT_EQ(policy.syscalls, std::vector<std::string>{"@rkt/default-whitelist"});
