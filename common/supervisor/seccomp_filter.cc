@@ -179,7 +179,8 @@ Result<SeccompFilter> SeccompFilter::build(const SeccompPolicy& policy) {
     block = SCMP_ACT_ERRNO(static_cast<uint32_t>(code));
   }
   bool retain = policy.mode == SeccompPolicy::Mode::Retain;
-  if (retain && set.all) return SeccompFilter(nullptr);  // keeps every syscall: no filter
+  // Keeping every syscall, or removing none, needs no filter (nor no_new_privs for one).
+  if (retain ? set.all : (!set.all && set.numbers.empty())) return SeccompFilter(nullptr);
 
   // Retain: block by default and allow the set; Remove: the opposite. "All" needs no rules.
   uint32_t default_action = retain ? block : (set.all ? block : SCMP_ACT_ALLOW);
