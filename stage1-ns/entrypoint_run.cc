@@ -268,6 +268,7 @@ Result<int> run_pod(const RunOptions& options) {
     app_root.work = overlay + "/work";
     app_root.read_only = app.pod_app.read_only_root_fs;
     app_root.harden_paths = !options.disable_paths;
+    if (terminal) app_root.terminal = terminal->replica_path();
     app_root.binds = app_plan.volume_binds;
     app_root.binds.insert(app_root.binds.end(), etc_binds.begin(), etc_binds.end());
     config.root.apps.push_back(std::move(app_root));

@@ -23,13 +23,16 @@ Result<Terminal> Terminal::open() {
   termios raw = saved;
   ::cfmakeraw(&raw);
   if (::tcsetattr(STDIN_FILENO, TCSANOW, &raw) != 0) return Error::from_errno("--interactive: raw mode");
-  Terminal terminal(std::move(master), std::move(replica), saved);
+  Terminal terminal(std::move(master), std::move(replica), name, saved);
   terminal.sync_window_size();
   return terminal;
 }
 
 Terminal::Terminal(Terminal&& other) noexcept
-    : master_(std::move(other.master_)), replica_(std::move(other.replica_)), saved_(other.saved_) {
+    : master_(std::move(other.master_)),
+      replica_(std::move(other.replica_)),
+      replica_path_(std::move(other.replica_path_)),
+      saved_(other.saved_) {
   other.restore_ = false;
 }
 

@@ -5,6 +5,8 @@
 
 #include <termios.h>
 
+#include <string>
+
 #include "common/result.h"
 #include "common/unique_fd.h"
 
@@ -20,6 +22,8 @@ class Terminal {
 
   int master() const { return master_.get(); }
   int replica() const { return replica_.get(); }
+  /// The replica's path on the host (/dev/pts/N), bound at the app's /dev/console.
+  const std::string& replica_path() const { return replica_path_; }
   /// The replica is the app's from now on; stage1 keeps only the master.
   void close_replica() { replica_.reset(); }
   /// Copies the caller's window size to the pty (on SIGWINCH).
@@ -28,10 +32,12 @@ class Terminal {
   bool relay(bool stdin_ready, bool master_ready);
 
  private:
-  Terminal(UniqueFd master, UniqueFd replica, termios saved)
-      : master_(std::move(master)), replica_(std::move(replica)), saved_(saved) {}
+  Terminal(UniqueFd master, UniqueFd replica, std::string replica_path, termios saved)
+      : master_(std::move(master)), replica_(std::move(replica)),
+        replica_path_(std::move(replica_path)), saved_(saved) {}
   UniqueFd master_;
   UniqueFd replica_;
+  std::string replica_path_;
   termios saved_{};
   bool restore_ = true;
 };

@@ -119,6 +119,20 @@ TEST_F(NsRunTest, BadInputIsOneLineAndLeavesNoPod) {
   EXPECT_TRUE(pod_uuids().empty());
 }
 
+TEST_F(NsRunTest, InteractiveGivesTheAppATerminalOfItsOwnWithTheCallersSize) {
+  // script(1) gives podrt a terminal, as a user's shell would.
+  std::string command = std::string("stty cols 100 rows 30; ") + PODRT_BINARY + " --dir " +
+                        data_dir() + " run --net=none --interactive example.com/busybox";
+  CommandResult result = run_command({"sh", "-c", "printf 'tty; stty size; exit 9\\n' | "
+                                      "script -eqc '" + command + "' /dev/null"});
+  EXPECT_EQ(result.exit_code, 9) << result.err;
+  EXPECT_NE(result.out.find("/dev/console"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("30 100"), std::string::npos) << result.out;
+  CommandResult no_terminal = run_pod({"--interactive", "example.com/busybox"});
+  EXPECT_EQ(no_terminal.exit_code, 254);
+  EXPECT_NE(no_terminal.err.find("terminal"), std::string::npos) << no_terminal.err;
+}
+
 TEST_F(NsRunTest, NonRootNeedsPrivateUsers) {
   CommandResult result = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                       PODRT_BINARY, "--dir", scratch() + "/nobody", "run",
