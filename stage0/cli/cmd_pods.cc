@@ -123,7 +123,9 @@ Result<int> status(const GlobalOptions& globals, const PodOptions& options) {
     pod = PODRT_TRY(store.find(pod.uuid));
   }
   std::optional<std::string> pid;
-  if (pod.state == pods::PodState::Running) pid = sys::read_file(pod_file(pod, "pid")).value_or("");
+  // stage1 writes the pid once the pod's PID 1 runs; a pod still starting has none yet.
+  if (pod.state == pods::PodState::Running)
+    if (auto text = sys::read_file(pod_file(pod, pods::kPidFile)); text && !text->empty()) pid = *text;
   std::vector<stage1::network::NetworkAttachment> networks =
       stage1::network::read_pod_network(pod.path).value_or(
           std::vector<stage1::network::NetworkAttachment>{});
