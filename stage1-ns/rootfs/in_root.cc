@@ -24,7 +24,30 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
+/// Images often carry dangling symlinks where a mount goes (/etc/resolv.conf ->
+/// ../run/systemd/resolve/stub-resolv.conf): follow them by hand, inside the root, creating
+/// what they point to. `depth` bounds symlink loops like the kernel's 40.
+Result<UniqueFd> open_target(int root_fd, const std::string& path, TargetKind kind, int depth);
+
+Result<UniqueFd> follow_dangling(int root_fd, int parent_fd, const std::string& walked,
+                                 const std::string& component, const std::string& rest,
+                                 TargetKind kind, int depth) {
+  char link[4096];
+  ssize_t length = ::readlinkat(parent_fd, component.c_str(), link, sizeof link - 1);
+  if (length < 0) return Error::from_errno("open /" + walked + " in the app's rootfs");
+  std::string target(link, static_cast<size_t>(length));
+  std::string base = walked.substr(0, walked.size() - component.size());
+  std::string next = target[0] == '/' ? target : "/" + base + target;
+  if (!rest.empty()) next += "/" + rest;
+  return open_target(root_fd, next, kind, depth + 1);
+}
+
 Result<UniqueFd> open_mount_target(int root_fd, const std::string& path, TargetKind kind) {
+  return open_target(root_fd, path, kind, 0);
+}
+
+Result<UniqueFd> open_target(int root_fd, const std::string& path, TargetKind kind, int depth) {
+  if (depth > 40) return Error::invalid("mount target " + path + ": too many levels of symlinks");
   if (path.empty() || path[0] != '/') return Error::invalid("mount target " + path + " is not absolute");
   std::string relative = path.substr(1);
   while (!relative.empty() && relative.back() == '/') relative.pop_back();
@@ -47,7 +70,12 @@ Result<UniqueFd> open_mount_target(int root_fd, const std::string& path, TargetK
     walked += (walked.empty() ? "" : "/") + component;
     start = end + 1;
     if (component.empty() || component == ".") continue;
-    if (component == "..") return Error::invalid("mount target " + path + " contains ..");
+    if (component == "..") {  // only from a symlink's text: step back up, inside the root
+      size_t slash = walked.rfind('/', walked.size() - 4);
+      walked = slash == std::string::npos ? "" : walked.substr(0, slash);
+      parent = PODRT_TRY(open_in_root(root_fd, walked.empty() ? "." : walked, O_PATH | O_DIRECTORY));
+      continue;
+    }
     auto next = open_in_root(root_fd, walked, O_PATH);
     if (!next) {
       if (next.error().code() != ENOENT) return std::move(next).error();
@@ -60,6 +88,9 @@ Result<UniqueFd> open_mount_target(int root_fd, const std::string& path, TargetK
         return Error::from_errno("create mount target " + path);
       }
       next = open_in_root(root_fd, walked, O_PATH);
+      if (!next && next.error().code() == ENOENT)  // a dangling symlink is in the way
+        return follow_dangling(root_fd, parent.get(), walked, component,
+                               last ? "" : relative.substr(start), kind, depth);
       if (!next) return std::move(next).error();
     }
     parent = std::move(*next);
