@@ -36,14 +36,16 @@ TEST_F(NsNetworkTest, TwoPodsTalkAndAPortIsForwardedFromTheHost) {
   int server = spawn_quietly({PODRT_BINARY, "--dir", data_dir(), "run", "--port=http:18080",
                               "example.com/busybox", "--exec=/bin/sh", "--", "-c",
                               "for i in 1 2; do echo served | nc -l -p 8080; done"});
-  std::string server_ip;
+  std::string server_ip, server_uuid;
   for (int i = 0; i < 500 && server_ip.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     for (const std::string& uuid : pod_uuids()) {
       std::string status = podrt({"status", uuid}).out;
       size_t at = status.find("ip4=");
-      if (at != std::string::npos && status.find("state=running") != std::string::npos)
+      if (at != std::string::npos && status.find("pid=") != std::string::npos) {
         server_ip = status.substr(at + 4, status.find('\n', at) - at - 4);
+        server_uuid = uuid;
+      }
     }
   }
   ASSERT_FALSE(server_ip.empty());
@@ -53,7 +55,8 @@ TEST_F(NsNetworkTest, TwoPodsTalkAndAPortIsForwardedFromTheHost) {
   CommandResult from_host = run_command({"sh", "-c", "busybox nc 127.0.0.1 18080 </dev/null"});
   EXPECT_EQ(from_host.out, "served\n") << from_host.err;
   // Whatever happened above, the server pod must not outlive the test.
-  for (const std::string& uuid : pod_uuids()) podrt({"stop", "--force", uuid});
+  if (podrt({"status", "--wait=10s", server_uuid}).exit_code != 0)
+    podrt({"stop", "--force", server_uuid});
   EXPECT_EQ(wait_for(server), 0);
 
   CommandResult busy_port = shell({"--net=default", "--port=http:18080"}, "true");
