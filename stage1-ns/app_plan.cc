@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/appc/environment.h"
 #include "common/appc/isolators.h"
 #include "common/supervisor/capabilities.h"
 #include "common/supervisor/seccomp_filter.h"
@@ -16,23 +17,9 @@
 namespace podrt::stage1 {
 namespace {
 
-using Environment = std::vector<std::pair<std::string, std::string>>;
-
-void set_default(Environment& environment, const std::string& name, const std::string& value) {
-  for (const auto& [existing, _] : environment)
-    if (existing == name) return;
-  environment.emplace_back(name, value);
-}
-
-void set_variable(Environment& environment, const std::string& name, const std::string& value) {
-  for (auto& [existing, old] : environment) {
-    if (existing == name) {
-      old = value;
-      return;
-    }
-  }
-  environment.emplace_back(name, value);
-}
+using appc::Environment;
+using appc::set_default;
+using appc::set_variable;
 
 std::vector<std::string> json_strings(const nlohmann::json& value) {
   std::vector<std::string> out;

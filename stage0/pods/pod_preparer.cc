@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/appc/environment.h"
 #include "common/appc/identifiers.h"
 #include "common/appc/pod_manifest.h"
 #include "common/log.h"
@@ -54,18 +55,6 @@ Result<appc::App> app_for(const appc::ImageManifest& manifest, const AppRequest&
   return app;
 }
 
-/// Sets name=value in an ordered environment, replacing an earlier value.
-void set_variable(std::vector<std::pair<std::string, std::string>>& environment,
-                  const std::string& name, const std::string& value) {
-  for (auto& [existing, old_value] : environment) {
-    if (existing == name) {
-      old_value = value;
-      return;
-    }
-  }
-  environment.emplace_back(name, value);
-}
-
 /// rkt's precedence, last wins: the caller's (--inherit-env) < the image's < --set-env <
 /// --environment.
 std::vector<std::pair<std::string, std::string>> merged_environment(
@@ -73,7 +62,7 @@ std::vector<std::pair<std::string, std::string>> merged_environment(
   std::vector<std::pair<std::string, std::string>> environment;
   for (const auto& layer : {pod.inherited_environment, app.environment, pod.pod_environment,
                             request.environment})
-    for (const auto& [name, value] : layer) set_variable(environment, name, value);
+    for (const auto& [name, value] : layer) appc::set_variable(environment, name, value);
   return environment;
 }
 
