@@ -89,12 +89,17 @@ Result<int> list(const GlobalOptions& globals, const PodOptions& options) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {
-      {"UUID", "APP", "IMAGE NAME", "STATE", "CREATED", "STARTED"}};
+      {"UUID", "APP", "IMAGE NAME", "STATE", "CREATED", "STARTED", "NETWORKS"}};
   for (const pods::PodInfo& pod : pods) {
     std::string uuid = options.full ? pod.uuid : pod.uuid.substr(0, 8);
+    std::string networks;
+    if (pod.state == pods::PodState::Running)
+      for (const auto& net : stage1::network::read_pod_network(pod.path).value_or(
+               std::vector<stage1::network::NetworkAttachment>{}))
+        networks += (networks.empty() ? "" : ",") + net.network + ":ip4=" + net.ip;
     std::vector<std::string> row = {uuid, "-", "-", std::string(pods::state_name(pod.state)),
                                     format_time(pod.created),
-                                    pod.started ? format_time(*pod.started) : ""};
+                                    pod.started ? format_time(*pod.started) : "", networks};
     auto manifest = read_pod_manifest(pod);
     if (!manifest || manifest->apps.empty()) {
       rows.push_back(row);
@@ -106,7 +111,7 @@ Result<int> list(const GlobalOptions& globals, const PodOptions& options) {
       row[1] = app.name;
       row[2] = app.image.name.value_or(short_image_id(app.image.id));
       rows.push_back(row);
-      if (i == 0) row = {"", "", "", "", "", ""};
+      if (i == 0) row = {"", "", "", "", "", "", ""};
     }
   }
   print_table(rows, !options.no_legend);
