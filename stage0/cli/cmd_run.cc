@@ -108,8 +108,9 @@ void add_runtime_flags(CLI::App* command, pods::Stage1RunOptions& stage1) {
                     "run the pod in a user namespace with unprivileged ids");
 }
 
-Result<void> add_isolator(pods::AppRequest& app, std::string name, nlohmann::json value) {
-  PODRT_TRY(appc::validate_isolator_value(name, value, "--" + name));
+Result<void> add_isolator(pods::AppRequest& app, std::string name, nlohmann::json value,
+                          const std::string& flag) {
+  PODRT_TRY(appc::validate_isolator_value(name, value, flag));
   app.isolators.push_back(appc::Isolator{std::move(name), std::move(value)});
   return ok();
 }
@@ -128,35 +129,42 @@ Result<void> apply_app_flags(const AppFlags& flags, pods::AppRequest& app) {
   if (!flags.memory.empty()) {
     if (!appc::is_valid_quantity(flags.memory))
       return Error::invalid("--memory " + flags.memory + ": not a quantity (e.g. 64M, 1Gi)");
-    PODRT_TRY(add_isolator(app, "resource/memory", {{"limit", flags.memory}}));
+    PODRT_TRY(add_isolator(app, "resource/memory", {{"limit", flags.memory}}, "--memory"));
   }
   if (!flags.cpu.empty()) {
     if (!appc::is_valid_quantity(flags.cpu))
       return Error::invalid("--cpu " + flags.cpu + ": not a quantity (e.g. 500m, 2)");
-    PODRT_TRY(add_isolator(app, "resource/cpu", {{"limit", flags.cpu}}));
+    PODRT_TRY(add_isolator(app, "resource/cpu", {{"limit", flags.cpu}}, "--cpu"));
   }
-  if (flags.cpu_shares) PODRT_TRY(add_isolator(app, "os/linux/cpu-shares", *flags.cpu_shares));
+  // Unsigned where appc wants a positive number (the validator reads JSON's unsigned kind).
+  if (flags.cpu_shares) {
+    if (*flags.cpu_shares < 2) return Error::invalid("--cpu-shares must be 2 to 262144");
+    PODRT_TRY(add_isolator(app, "os/linux/cpu-shares", static_cast<uint64_t>(*flags.cpu_shares),
+                           "--cpu-shares"));
+  }
   if (flags.oom_score_adj)
-    PODRT_TRY(add_isolator(app, "os/linux/oom-score-adj", *flags.oom_score_adj));
+    PODRT_TRY(add_isolator(app, "os/linux/oom-score-adj", *flags.oom_score_adj, "--oom-score-adj"));
   if (flags.pids_limit) {
     if (*flags.pids_limit < 1) return Error::invalid("--pids-limit must be at least 1");
-    app.isolators.push_back({std::string(appc::kPidsLimitIsolator), {{"max", *flags.pids_limit}}});
+    app.isolators.push_back({std::string(appc::kPidsLimitIsolator),
+                             {{"max", static_cast<uint64_t>(*flags.pids_limit)}}});
   }
   if (!flags.caps_retain.empty() && !flags.caps_remove.empty())
     return Error::invalid("--caps-retain and --caps-remove cannot be used together");
   if (!flags.caps_retain.empty()) {
     appc::Isolator caps = PODRT_TRY(parse_capabilities(flags.caps_retain, true));
-    PODRT_TRY(add_isolator(app, caps.name, caps.value));
+    PODRT_TRY(add_isolator(app, caps.name, caps.value, "--caps-retain"));
   }
   if (!flags.caps_remove.empty()) {
     appc::Isolator caps = PODRT_TRY(parse_capabilities(flags.caps_remove, false));
-    PODRT_TRY(add_isolator(app, caps.name, caps.value));
+    PODRT_TRY(add_isolator(app, caps.name, caps.value, "--caps-remove"));
   }
   if (!flags.seccomp.empty()) {
     appc::Isolator seccomp = PODRT_TRY(parse_seccomp(flags.seccomp));
-    PODRT_TRY(add_isolator(app, seccomp.name, seccomp.value));
+    PODRT_TRY(add_isolator(app, seccomp.name, seccomp.value, "--seccomp"));
   }
-  if (flags.no_new_privileges) PODRT_TRY(add_isolator(app, "os/linux/no-new-privileges", true));
+  if (flags.no_new_privileges)
+    PODRT_TRY(add_isolator(app, "os/linux/no-new-privileges", true, "--no-new-privileges"));
   if (!flags.rlimits.empty()) {
     nlohmann::json limits = nlohmann::json::object();
     for (const std::string& text : flags.rlimits) {

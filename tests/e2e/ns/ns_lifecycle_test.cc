@@ -53,6 +53,27 @@ TEST_F(NsLifecycleTest, StatusWaitEnterAndStop) {
   EXPECT_NE(podrt({"enter", uuid}).exit_code, 0) << "an exited pod cannot be entered";
 }
 
+TEST_F(NsLifecycleTest, CpuLimitsAreInTheAppsCgroup) {
+  auto [pid, uuid] = start({"--net=none", "--cpu=250m", "--cpu-shares=512", "example.com/busybox",
+                            "--exec=/bin/sleep", "--", "60"});
+  ASSERT_FALSE(uuid.empty());
+  bool checked = false;
+  for (const std::string& dir : own_cgroup_dirs()) {
+    std::string app = dir + "/podrt-" + uuid + "/busybox/";
+    if (std::filesystem::exists(app + "cpu.cfs_quota_us")) {  // cgroup v1
+      EXPECT_EQ(read_text(app + "cpu.cfs_quota_us"), "25000\n");
+      EXPECT_EQ(read_text(app + "cpu.shares"), "512\n");
+      checked = true;
+    } else if (std::filesystem::exists(app + "cpu.max")) {  // cgroup v2
+      EXPECT_EQ(read_text(app + "cpu.max"), "25000 100000\n");
+      checked = true;
+    }
+  }
+  EXPECT_TRUE(checked) << "no cpu controller found for the pod";
+  podrt_ok({"stop", "--force", uuid});
+  wait_for(pid);
+}
+
 TEST_F(NsLifecycleTest, StopKillsAnAppThatIgnoresSigterm) {
   std::string marker_dir = scratch() + "/marker";
   std::filesystem::create_directories(marker_dir);

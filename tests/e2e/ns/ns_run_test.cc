@@ -93,6 +93,24 @@ TEST_F(NsRunTest, MultiAppPodExitsWithTheFirstFailureAndStatusShowsEachApp) {
   EXPECT_NE(status.find("app-probe=143"), std::string::npos) << status;
 }
 
+TEST_F(NsRunTest, EventHandlersRunBeforeAndAfterTheApp) {
+  std::string log_dir = scratch() + "/log";
+  std::filesystem::create_directories(log_dir);
+  std::string uuid = podrt_ok({"prepare", "--volume=log,kind=host,source=" + log_dir,
+                               "--mount=volume=log,target=/log", "example.com/busybox"});
+  uuid.pop_back();
+  std::string manifest_path = data_dir() + "/pods/prepared/" + uuid + "/pod";
+  nlohmann::json manifest = nlohmann::json::parse(read_text(manifest_path));
+  nlohmann::json& app = manifest["apps"][0]["app"];
+  app["exec"] = {"/bin/sh", "-c", "echo app >> /log/order"};
+  app["eventHandlers"] = {{{"name", "pre-start"}, {"exec", {"/bin/sh", "-c", "echo pre >> /log/order"}}},
+                          {{"name", "post-stop"}, {"exec", {"/bin/sh", "-c", "echo post >> /log/order"}}}};
+  write_text(manifest_path, manifest.dump());
+  CommandResult pod = podrt({"run-prepared", "--net=none", uuid});
+  EXPECT_EQ(pod.exit_code, 0) << pod.err;
+  EXPECT_EQ(read_text(log_dir + "/order"), "pre\napp\npost\n");
+}
+
 TEST_F(NsRunTest, RunPreparedTakesTheSamePath) {
   std::string uuid = podrt_ok({"prepare", "example.com/busybox", "--exec=/bin/echo", "--", "prepared"});
   while (!uuid.empty() && uuid.back() == '\n') uuid.pop_back();
