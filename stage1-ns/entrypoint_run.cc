@@ -83,7 +83,7 @@ Result<cgroups::Cgroup> make_pod_cgroup(const LoadedPod& pod) {
     std::string own = hierarchy.own_path == "/" ? "" : hierarchy.own_path;
     planned += hierarchy.mount_point + own + "/" + relative + "\n";
   }
-  PODRT_TRY(sys::write_file_atomic(pod.file(pods::kCgroupsFile), planned));
+  PODRT_TRY(sys::write_file_atomic(pod.file(pods::kCgroupsFile), planned, 0644, sys::Sync::No));
   return cgroups::Cgroup::create(hierarchies, relative);
 }
 
@@ -185,7 +185,7 @@ void report_oom(const LoadedPod& pod, const std::vector<cgroups::Cgroup>& app_cg
     if (!kills || *kills == 0) continue;
     std::string name = pod.apps[i].pod_app.name;
     log::error("app " + name + " was killed: out of memory (its memory limit was reached)");
-    (void)sys::write_file_atomic(pod.file(pods::kAppStatusDir) + "/" + name + ".oom", "true\n");
+    (void)sys::write_file_atomic(pod.file(pods::kAppStatusDir) + "/" + name + ".oom", "true\n", 0644, sys::Sync::No);
   }
 }
 
@@ -222,7 +222,11 @@ Result<int> run_pod(const RunOptions& options) {
   net_options.data_dir = options.data_dir;
   net_options.pod_dir = pod.dir;
   net_options.pod_uuid = pod.uuid;
-  resources.network = PODRT_TRY(network::setup_pod_network(net_options));
+  bool loopback_only = net_options.networks == std::vector<std::string>{"none"};
+  if (loopback_only && !net_options.ports.empty())
+    return Error::invalid("--port needs a pod network: not --net=none");
+  resources.network = loopback_only ? network::PodNetwork{}
+                                    : PODRT_TRY(network::setup_pod_network(net_options));
 
   std::string hostname = options.hostname.empty() ? "podrt-" + pod.uuid : options.hostname;
   std::vector<rootfs::BindSpec> etc_binds = PODRT_TRY(
@@ -237,6 +241,7 @@ Result<int> run_pod(const RunOptions& options) {
   PodProcessConfig config;
   config.hostname = hostname;
   config.netns_path = resources.network->netns_path;
+  config.loopback_only = loopback_only;
   config.init_binary = beside_self("podrt-pod-init");
   config.root.path = pod.file(pods::kPodRootDir);
   PODRT_TRY(sys::make_directories(config.root.path, 0755));
@@ -293,7 +298,7 @@ Result<int> run_pod(const RunOptions& options) {
       app.environment.push_back("AC_METADATA_URL=" + resources.metadata->url());
   }
   std::string plan_json = supervisor::to_json(plan).dump();
-  auto saved = sys::write_file_atomic(pod.file(pods::kPlanFile), plan_json, 0600);
+  auto saved = sys::write_file_atomic(pod.file(pods::kPlanFile), plan_json, 0600, sys::Sync::No);
   if (!saved || ::pwrite(plan_fd.get(), plan_json.data(), plan_json.size(), 0) !=
                     static_cast<ssize_t>(plan_json.size())) {
     kill_pod();
@@ -305,7 +310,7 @@ Result<int> run_pod(const RunOptions& options) {
   }
   plan_fd.reset();
   if (terminal) terminal->close_replica();
-  PODRT_TRY(sys::write_file_atomic(pod.file(pods::kPidFile), std::to_string(process.pid())));
+  PODRT_TRY(sys::write_file_atomic(pod.file(pods::kPidFile), std::to_string(process.pid()), 0644, sys::Sync::No));
 
   int code = PODRT_TRY(supervise(process.pid(), terminal ? &*terminal : nullptr));
   report_oom(pod, resources.app_cgroups);

@@ -40,10 +40,10 @@ Result<std::vector<rootfs::BindSpec>> write_etc_files(const std::string& etc_dir
       return Error::invalid("--hosts-entry " + entry + ": expected IP=NAME");
     hosts += entry.substr(0, eq) + "\t" + entry.substr(eq + 1) + "\n";
   }
-  PODRT_TRY(sys::write_file_atomic(etc_dir + "/hosts", hosts, 0644));
+  PODRT_TRY(sys::write_file_atomic(etc_dir + "/hosts", hosts, 0644, sys::Sync::No));
   binds.push_back({etc_dir + "/hosts", "/etc/hosts", true, false});
 
-  PODRT_TRY(sys::write_file_atomic(etc_dir + "/hostname", hostname + "\n", 0644));
+  PODRT_TRY(sys::write_file_atomic(etc_dir + "/hostname", hostname + "\n", 0644, sys::Sync::No));
   binds.push_back({etc_dir + "/hostname", "/etc/hostname", true, false});
 
   bool host_dns = options.dns.size() == 1 && options.dns[0] == "host";
@@ -59,7 +59,7 @@ Result<std::vector<rootfs::BindSpec>> write_etc_files(const std::string& etc_dir
     std::string text = resolv_conf(from_flags ? options.dns : network.dns_servers,
                                    options.dns_search.empty() ? network.dns_search : options.dns_search,
                                    options.dns_options.empty() ? network.dns_options : options.dns_options);
-    PODRT_TRY(sys::write_file_atomic(etc_dir + "/resolv.conf", text, 0644));
+    PODRT_TRY(sys::write_file_atomic(etc_dir + "/resolv.conf", text, 0644, sys::Sync::No));
     binds.push_back({etc_dir + "/resolv.conf", "/etc/resolv.conf", true, false});
   }
   return binds;

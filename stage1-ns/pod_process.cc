@@ -1,6 +1,9 @@
 #include "stage1-ns/pod_process.h"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -48,6 +51,17 @@ Result<void> join_namespace(const std::string& path, int type) {
   return ok();
 }
 
+Result<void> bring_up_loopback() {
+  UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return Error::from_errno("socket for the loopback interface");
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0) return Error::from_errno("read lo's flags");
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+  if (::ioctl(sock.get(), SIOCSIFFLAGS, &request) != 0) return Error::from_errno("bring lo up");
+  return ok();
+}
+
 Result<void> join_cgroups(const std::vector<std::string>& procs_files) {
   std::string pid = std::to_string(::getpid());
   for (const std::string& procs : procs_files) {
@@ -67,6 +81,10 @@ Result<void> build_pod(const PodProcessConfig& config, int status_fd, int go_fd)
   if (::unshare(CLONE_NEWCGROUP) != 0) return Error::from_errno("unshare the cgroup namespace");
   PODRT_TRY(join_cgroups(config.init_cgroup_procs_files));
   if (!config.netns_path.empty()) PODRT_TRY(join_namespace(config.netns_path, CLONE_NEWNET));
+  if (config.loopback_only) {
+    if (::unshare(CLONE_NEWNET) != 0) return Error::from_errno("unshare the network namespace");
+    PODRT_TRY(bring_up_loopback());
+  }
   if (::sethostname(config.hostname.data(), config.hostname.size()) != 0)
     return Error::from_errno("set the hostname " + config.hostname);
   UniqueFd init = PODRT_TRY(sys::open_file(config.init_binary, O_PATH));

@@ -21,7 +21,10 @@ struct PodProcessConfig {
   /// Then a leaf below it for the pod init itself: cgroup v2 allows no process in a cgroup
   /// whose children have controllers (the apps' cgroups).
   std::vector<std::string> init_cgroup_procs_files;
-  std::string netns_path;                       ///< empty: the host's network namespace
+  std::string netns_path;                       ///< a namespace to join, made by CNI
+  /// --net=none: a new network namespace with only loopback, made here rather than through
+  /// CNI (its loopback plugin alone doubles a pod's start time).
+  bool loopback_only = false;
   std::string init_binary;                      ///< podrt-pod-init, opened before pivot_root
   int plan_fd = -1;                             ///< memfd the plan will be written to
 };

@@ -172,7 +172,7 @@ class Pod {
     if (!first_code_) first_code_ = code;
     if (code != 0 && !first_failure_) first_failure_ = code;
     auto written = sys::write_file_atomic(plan_.status_dir + "/" + app.spec->name,
-                                          std::to_string(code) + "\n");
+                                          std::to_string(code) + "\n", 0644, sys::Sync::No);
     if (!written)
       log::warning("app " + app.spec->name + ": record exit code: " + written.error().message());
     // One failed app takes the pod down; an app that finished well leaves the others running.

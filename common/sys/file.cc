@@ -45,14 +45,16 @@ static Result<void> write_all(int fd, std::string_view data, const std::string& 
   return ok();
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode,
+                               Sync sync) {
   std::random_device random;
   std::string temporary = path + ".tmp-" + std::to_string(::getpid()) + "-" +
                           std::to_string(random());
   {
     UniqueFd fd = PODRT_TRY(open_file(temporary, O_WRONLY | O_CREAT | O_EXCL, mode));
     auto written = write_all(fd.get(), content, temporary);
-    if (written && ::fsync(fd.get()) != 0) written = Error::from_errno("fsync " + temporary);
+    if (written && sync == Sync::Yes && ::fsync(fd.get()) != 0)
+      written = Error::from_errno("fsync " + temporary);
     if (!written) {
       ::unlink(temporary.c_str());
       return written;

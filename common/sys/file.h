@@ -15,10 +15,15 @@ namespace podrt::sys {
 Result<UniqueFd> open_file(const std::string& path, int flags, mode_t mode = 0);
 /// Reads a whole file.
 Result<std::string> read_file(const std::string& path);
+/// Whether write_file_atomic waits for the data to reach the disk before the rename.
+/// Unsynced still never shows a half-written file; it may lose the write in a power cut,
+/// which is fine for state that a power cut ends anyway (a pod's runtime files).
+enum class Sync { Yes, No };
+
 /// Writes `content` to a temporary name beside `path`, fsyncs and renames it into place, so a
 /// crash at any point leaves either the old file or the new one.
 Result<void> write_file_atomic(const std::string& path, std::string_view content,
-                               mode_t mode = 0644);
+                               mode_t mode = 0644, Sync sync = Sync::Yes);
 /// mkdir -p.
 Result<void> make_directories(const std::string& path, mode_t mode = 0755);
 /// rm -rf that never follows symlinks; a missing path is not an error.

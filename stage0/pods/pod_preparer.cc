@@ -174,15 +174,15 @@ Result<std::string> prepare_pod(store::ImageStore& images, const PodStore& pods,
   for (const PreparedApp& app : apps) {
     std::string info = pod.path() + "/" + std::string(kAppsInfoDir) + "/" + app.pod_app.name;
     PODRT_TRY(sys::make_directories(info, 0755));
-    PODRT_TRY(sys::write_file_atomic(info + "/" + std::string(kImageManifestFile), app.manifest_text));
-    PODRT_TRY(sys::write_file_atomic(info + "/" + std::string(kImageIdFile), app.image.id));
+    PODRT_TRY(sys::write_file_atomic(info + "/" + std::string(kImageManifestFile), app.manifest_text, 0644, sys::Sync::No));
+    PODRT_TRY(sys::write_file_atomic(info + "/" + std::string(kImageIdFile), app.image.id, 0644, sys::Sync::No));
     std::string overlay = pod.path() + "/" + std::string(kOverlayDir) + "/" + app.pod_app.name;
     PODRT_TRY(sys::make_directories(overlay + "/upper", 0755));
     PODRT_TRY(sys::make_directories(overlay + "/work", 0700));
     PODRT_TRY(images.mark_used(app.image.id));
   }
   PODRT_TRY(sys::write_file_atomic(pod.path() + "/" + std::string(kPodManifestFile),
-                                   pod_manifest.to_json().dump(2)));
+                                   pod_manifest.to_json().dump(2), 0644, sys::Sync::No));
   PODRT_TRY(pod.commit());
   return pod.uuid();
 }

@@ -89,7 +89,7 @@ Result<PreparingPod> PodStore::begin_prepare() const {
   std::string uuid = PODRT_TRY(new_uuid());
   std::string embryo = pod_path(pods_dir_, "embryo", uuid);
   if (::mkdir(embryo.c_str(), 0700) != 0) return Error::from_errno("create pod " + embryo);
-  PODRT_TRY(sys::write_file_atomic(embryo + "/" + std::string(kCreatedFile), "", 0644));
+  PODRT_TRY(sys::write_file_atomic(embryo + "/" + std::string(kCreatedFile), "", 0644, sys::Sync::No));
   FileLock lock = PODRT_TRY(FileLock::open(embryo));
   PODRT_TRY(lock.lock(FileLock::Mode::Exclusive, FileLock::Wait::NonBlocking));
   std::string prepare = pod_path(pods_dir_, "prepare", uuid);
@@ -114,7 +114,7 @@ Result<FileLock> PodStore::begin_run(const std::string& uuid) const {
   if (!PODRT_TRY(move(uuid, "prepared", "run")))
     return Error::invalid("pod " + uuid + " is no longer prepared");
   PODRT_TRY(sys::write_file_atomic(pod_path(pods_dir_, "run", uuid) + "/" +
-                                       std::string(kStartedFile), "", 0644));
+                                       std::string(kStartedFile), "", 0644, sys::Sync::No));
   return lock;
 }
 

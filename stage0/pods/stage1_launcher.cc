@@ -49,7 +49,7 @@ Result<std::string> stage1_binary(const std::string& stage1) {
 Result<void> exec_stage1_run(const std::string& pod_path, const std::string& uuid,
                              sys::FileLock lock, const Stage1RunOptions& options) {
   std::string binary = PODRT_TRY(stage1_binary(options.stage1));
-  PODRT_TRY(sys::write_file_atomic(pod_path + "/" + kStage1File, options.stage1));
+  PODRT_TRY(sys::write_file_atomic(pod_path + "/" + kStage1File, options.stage1, 0644, sys::Sync::No));
   std::vector<std::string> argv = {binary, "run", "--dir=" + options.data_dir};
   if (options.debug) argv.push_back("--debug");
   for (const std::string& net : options.networks) argv.push_back("--net=" + net);
