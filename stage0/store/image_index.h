@@ -48,6 +48,8 @@ class ImageIndex {
   };
   explicit ImageIndex(sqlite3* db) : db_(db) {}
   Result<void> execute(const std::string& sql) const;
+  /// PRAGMA user_version: 0 for a new file, kSchemaVersion once the schema is in place.
+  Result<int> schema_version() const;
   Result<std::vector<ImageRecord>> query(const std::string& sql, const std::string& argument) const;
 
   std::unique_ptr<sqlite3, Closer> db_;
