@@ -27,6 +27,7 @@
 #include "stage1-ns/network/pod_network.h"
 #include "stage1-ns/pod_process.h"
 #include "stage1-ns/terminal.h"
+#include "stage1-ns/user_namespace.h"
 
 namespace podrt::stage1 {
 namespace {
@@ -203,8 +204,15 @@ Result<int> run_pod(const RunOptions& options) {
   LoadedPod pod = PODRT_TRY(load_pod(cwd, options.data_dir, options.uuid));
   if (options.interactive && pod.apps.size() != 1)
     return Error::invalid("--interactive needs a pod with exactly one app");
-  if (options.private_users)
-    return Error::invalid("--private-users is not supported by stage1-ns yet");
+  // Made now, while stage1 has no thread: creating it forks.
+  std::optional<UserNamespace> userns;
+  if (options.private_users) {
+    if (::geteuid() != 0)
+      return Error::invalid("--private-users needs root: stage1 sets up the pod as root, then "
+                            "runs its processes as unprivileged ids");
+    IdShift shift = PODRT_TRY(allocate_id_shift(options.data_dir, pod.dir, pod.uuid));
+    userns.emplace(PODRT_TRY(UserNamespace::create(shift)));
+  }
 
   // Signals are taken through signalfd from here on; blocking them now means one arriving
   // while the pod starts waits for us instead of killing stage1 half-way.
@@ -247,6 +255,12 @@ Result<int> run_pod(const RunOptions& options) {
   PODRT_TRY(sys::make_directories(config.root.path, 0755));
   config.cgroup_procs_files = resources.cgroup->procs_files();
   config.init_cgroup_procs_files = PODRT_TRY(resources.cgroup->create_child("_init")).procs_files();
+  // What the pod init writes as the pod's root: app statuses, and its processes' cgroups.
+  std::vector<std::string> pod_root_owns = {pod.file(pods::kAppStatusDir)};
+  pod_root_owns.insert(pod_root_owns.end(), config.cgroup_procs_files.begin(),
+                       config.cgroup_procs_files.end());
+  pod_root_owns.insert(pod_root_owns.end(), config.init_cgroup_procs_files.begin(),
+                       config.init_cgroup_procs_files.end());
   supervisor::PodPlan plan;
   plan.status_dir = kStatusInPod;
   config.root.binds.push_back({pod.file(pods::kAppStatusDir), kStatusInPod, false, false});
@@ -260,6 +274,7 @@ Result<int> run_pod(const RunOptions& options) {
     cgroups::Cgroup app_cgroup = PODRT_TRY(resources.cgroup->create_child(name));
     PODRT_TRY_CONTEXT(app_cgroup.apply(app_plan.limits), "app " + name);
     resources.app_cgroups.push_back(app_cgroup);
+    for (const std::string& procs : app_cgroup.procs_files()) pod_root_owns.push_back(procs);
     for (size_t h = 0; h < resources.cgroup->directories().size(); ++h)
       app_plan.spec.cgroup_procs_files.push_back(std::string(kCgroupsInPod) + "/" +
                                                  std::to_string(h) + "/" + name + "/cgroup.procs");
@@ -276,12 +291,22 @@ Result<int> run_pod(const RunOptions& options) {
     if (terminal) app_root.terminal = terminal->replica_path();
     app_root.binds = app_plan.volume_binds;
     app_root.binds.insert(app_root.binds.end(), etc_binds.begin(), etc_binds.end());
+    if (userns) {
+      app_root.userns_fd = userns->fd();
+      app_root.root_id = userns->shift().base;
+      pod_root_owns.push_back(app_root.upper);
+      pod_root_owns.push_back(app_root.work);
+    }
     config.root.apps.push_back(std::move(app_root));
     plan.apps.push_back(std::move(app_plan.spec));
   }
   UniqueFd plan_fd(::memfd_create("podrt-plan", 0));  // inherited by the pod init on purpose
   if (!plan_fd) return Error::from_errno("memfd_create");
   config.plan_fd = plan_fd.get();
+  if (userns) {
+    config.userns_fd = userns->fd();
+    for (const std::string& path : pod_root_owns) PODRT_TRY(give_to_pod_root(path, userns->shift()));
+  }
 
   PodProcess process = PODRT_TRY(PodProcess::start(config));
   // From here on the pod process exists: kill it on any error (it would die with us anyway).

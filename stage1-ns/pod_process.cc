@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "common/sys/file.h"
+#include "stage1-ns/user_namespace.h"
 
 namespace podrt::stage1 {
 namespace {
@@ -89,6 +90,12 @@ Result<void> build_pod(const PodProcessConfig& config, int status_fd, int go_fd)
     return Error::from_errno("set the hostname " + config.hostname);
   UniqueFd init = PODRT_TRY(sys::open_file(config.init_binary, O_PATH));
   PODRT_TRY(rootfs::enter_pod_root(config.root));
+  if (config.userns_fd >= 0) {
+    PODRT_TRY(join_as_root(config.userns_fd));
+    // Changing ids cleared the parent-death signal. Should stage1 die before it is set again,
+    // the go pipe below reads end-of-file and the process gives up.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return Error::from_errno("set the parent-death signal");
+  }
 
   PODRT_TRY(write_all(status_fd, std::string(1, kReady)));
   char go = 0;

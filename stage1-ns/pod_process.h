@@ -27,6 +27,9 @@ struct PodProcessConfig {
   bool loopback_only = false;
   std::string init_binary;                      ///< podrt-pod-init, opened before pivot_root
   int plan_fd = -1;                             ///< memfd the plan will be written to
+  /// --private-users: the user namespace the process joins as its last step before exec,
+  /// once everything that needs real root is done (-1: none).
+  int userns_fd = -1;
 };
 
 /// A started pod process, waiting for go().

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/sys/file.h"
+#include "stage1-ns/rootfs/idmapped_mount.h"
 #include "stage1-ns/rootfs/in_root.h"
 #include "stage1-ns/rootfs/mounts.h"
 
@@ -57,8 +58,14 @@ Result<UniqueFd> mount_in_root(const Root& root, const std::string& path, const 
 
 /// A tmpfs /dev with the usual nodes bound from the host, a private devpts and /dev/shm.
 Result<void> mount_dev(const Root& root, const AppRootfs& app) {
+  // In a user namespace, /dev belongs to the pod's root and new ptys to its tty group (5).
+  std::string owner, tty_group = "5";
+  if (app.root_id != 0) {
+    owner = ",uid=" + std::to_string(app.root_id) + ",gid=" + std::to_string(app.root_id);
+    tty_group = std::to_string(app.root_id + 5);
+  }
   UniqueFd dev = PODRT_TRY(mount_in_root(root, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
-                                         "mode=755,size=65536k"));
+                                         "mode=755,size=65536k" + owner));
   std::string dev_dir = fd_path(dev.get());
   for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
     std::string node_path = dev_dir + "/" + node;
@@ -67,10 +74,10 @@ Result<void> mount_dev(const Root& root, const AppRootfs& app) {
   }
   PODRT_TRY(sys::make_directories(dev_dir + "/pts", 0755));
   PODRT_TRY(mount_filesystem("devpts", dev_dir + "/pts", MS_NOSUID | MS_NOEXEC,
-                             "newinstance,ptmxmode=0666,mode=620,gid=5"));
+                             "newinstance,ptmxmode=0666,mode=620,gid=" + tty_group));
   PODRT_TRY(sys::make_directories(dev_dir + "/shm", 01777));
   PODRT_TRY(mount_filesystem("tmpfs", dev_dir + "/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                             "mode=1777,size=65536k"));
+                             "mode=1777,size=65536k" + owner));
   if (::chmod((dev_dir + "/shm").c_str(), 01777) != 0) return Error::from_errno("chmod /dev/shm");
   const std::pair<const char*, const char*> links[] = {
       {"pts/ptmx", "ptmx"}, {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
@@ -106,10 +113,22 @@ Result<void> harden(int proc_fd, int sys_fd) {
 
 Result<void> mount_app_rootfs(const AppRootfs& app) {
   PODRT_TRY(sys::make_directories(app.path, 0755));
-  std::string options = "lowerdir=" + overlay_escape(app.lower) +
+  std::string lower = app.lower;
+  if (app.userns_fd >= 0) {
+    // The idmapped view needs a path for the overlay's lowerdir; once mounted, the overlay
+    // holds its own reference to the layer and the path goes away again.
+    lower = app.path + ".lower";
+    PODRT_TRY(sys::make_directories(lower, 0755));
+    PODRT_TRY(mount_idmapped(app.lower, lower, app.userns_fd));
+  }
+  std::string options = "lowerdir=" + overlay_escape(lower) +
                         ",upperdir=" + overlay_escape(app.upper) +
                         ",workdir=" + overlay_escape(app.work);
   PODRT_TRY(mount_filesystem("overlay", app.path, 0, options));
+  if (lower != app.lower) {
+    if (::umount2(lower.c_str(), MNT_DETACH) != 0) return Error::from_errno("unmount " + lower);
+    if (::rmdir(lower.c_str()) != 0) return Error::from_errno("remove " + lower);
+  }
 
   Root root{app.path, PODRT_TRY(sys::open_file(app.path, O_PATH | O_DIRECTORY))};
   constexpr unsigned long kReadOnlyKernelFs = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;

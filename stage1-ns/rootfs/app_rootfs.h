@@ -4,6 +4,7 @@
 // the app's volumes inside it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct AppRootfs {
   bool harden_paths = true;         ///< mask and protect /proc and /sys paths (rkt's list)
   std::vector<BindSpec> binds;      ///< volumes, then /etc/hosts, /etc/resolv.conf, ...
   std::string terminal;             ///< a pty to show as /dev/console, or empty
+  /// --private-users: the pod's user namespace (-1: none). The lower layer is then an
+  /// idmapped view of `lower` through it, and /dev is owned by the pod's root, host id
+  /// `root_id`; `upper` and `work` must be owned by root_id already.
+  int userns_fd = -1;
+  uint32_t root_id = 0;
 };
 
 /// Mounts everything above, in the current (private) mount namespace. The pod's /proc must be
