@@ -2,6 +2,7 @@
 // start the command the way the supervisor starts the app (same user, env, caps, seccomp).
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "common/sys/file.h"
 #include "stage0/pods/pod_files.h"
 #include "stage1-ns/entrypoints.h"
+#include "stage1-ns/user_namespace.h"
 
 namespace podrt::stage1 {
 
@@ -38,12 +40,30 @@ Result<int> enter_pod(const std::string& uuid, const std::string& app_name,
                                    {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID},
                                    {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}})
     namespaces.emplace_back(PODRT_TRY(sys::open_file(proc + "/ns/" + name, O_RDONLY)), type);
+  // A --private-users pod's user namespace comes after the others (they belong to the host's,
+  // so joining them needs our host capabilities), before chroot (setns refuses a chrooted
+  // caller): the command must never run as real root among the pod's files.
+  UniqueFd userns = PODRT_TRY(sys::open_file(proc + "/ns/user", O_RDONLY));
+  struct stat pod_userns, own_userns;
+  if (::fstat(userns.get(), &pod_userns) != 0 || ::stat("/proc/self/ns/user", &own_userns) != 0)
+    return Error::from_errno("enter pod " + uuid + ": compare user namespaces");
   for (const auto& [fd, type] : namespaces)
     if (::setns(fd.get(), type) != 0) return Error::from_errno("enter pod " + uuid + ": setns");
+  supervisor::AppSpec spec = *app;
+  if (pod_userns.st_ino != own_userns.st_ino || pod_userns.st_dev != own_userns.st_dev) {
+    // Into the app's cgroups first, as real root (the pod's paths resolve already: joining the
+    // mount namespace made its root ours): cgroup v2 moves a process only for a writer of the
+    // common ancestor's cgroup.procs, here the host's, which the pod's root may not write.
+    for (const std::string& procs : spec.cgroup_procs_files) {
+      UniqueFd file = PODRT_TRY_CONTEXT(sys::open_file(procs, O_WRONLY), "enter pod " + uuid);
+      if (::write(file.get(), "0", 1) != 1) return Error::from_errno("enter pod " + uuid + ": join " + procs);
+    }
+    spec.cgroup_procs_files.clear();
+    PODRT_TRY_CONTEXT(join_as_root(userns.get()), "enter pod " + uuid);
+  }
   if (::fchdir(root.get()) != 0 || ::chroot(".") != 0)
     return Error::from_errno("enter pod " + uuid + ": take the pod's root");
 
-  supervisor::AppSpec spec = *app;
   spec.terminal_fd = -1;
   spec.inherit_stdin = true;
   std::vector<std::string> argv = command.empty() ? std::vector<std::string>{"/bin/sh"} : command;

@@ -215,6 +215,11 @@ Result<std::string> prepare_from(CommandContext& context, const RunOptions& opti
 Result<void> check_runtime_flags(const GlobalOptions& globals, pods::Stage1RunOptions& stage1) {
   if (::geteuid() != 0 && !stage1.private_users)
     return Error::invalid("running a pod needs root (or --private-users)");
+  // As in rkt: the pod's processes get unprivileged ids, but stage1 still makes its cgroups,
+  // network and mounts (and the idmapped ones need the host's root).
+  if (::geteuid() != 0)
+    return Error::invalid("--private-users needs root too: it runs the pod's processes as "
+                          "unprivileged ids, but stage1 sets the pod up as root");
   if (stage1.interactive && !::isatty(STDIN_FILENO))
     return Error::invalid("--interactive needs a terminal on stdin");
   std::set<std::string> insecure = PODRT_TRY(parse_insecure_options(globals.insecure_options));
