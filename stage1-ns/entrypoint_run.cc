@@ -305,6 +305,7 @@ Result<int> run_pod(const RunOptions& options) {
   config.plan_fd = plan_fd.get();
   if (userns) {
     config.userns_fd = userns->fd();
+    config.id_shift = userns->shift();
     for (const std::string& path : pod_root_owns) PODRT_TRY(give_to_pod_root(path, userns->shift()));
   }
 

@@ -15,7 +15,6 @@
 #include <cstring>
 
 #include "common/sys/file.h"
-#include "stage1-ns/user_namespace.h"
 
 namespace podrt::stage1 {
 namespace {
@@ -91,6 +90,8 @@ Result<void> build_pod(const PodProcessConfig& config, int status_fd, int go_fd)
   UniqueFd init = PODRT_TRY(sys::open_file(config.init_binary, O_PATH));
   PODRT_TRY(rootfs::enter_pod_root(config.root));
   if (config.userns_fd >= 0) {
+    if (!config.netns_path.empty() || config.loopback_only)
+      PODRT_TRY(open_network_to_pod_ids(config.id_shift));
     PODRT_TRY(join_as_root(config.userns_fd));
     // Changing ids cleared the parent-death signal. Should stage1 die before it is set again,
     // the go pipe below reads end-of-file and the process gives up.

@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "stage1-ns/rootfs/pod_root.h"
+#include "stage1-ns/user_namespace.h"
 
 namespace podrt::stage1 {
 
@@ -30,6 +31,7 @@ struct PodProcessConfig {
   /// --private-users: the user namespace the process joins as its last step before exec,
   /// once everything that needs real root is done (-1: none).
   int userns_fd = -1;
+  IdShift id_shift;  ///< its ids, with userns_fd
 };
 
 /// A started pod process, waiting for go().

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "common/sys/file.h"
 #include "common/sys/file_lock.h"
@@ -133,6 +135,20 @@ Result<void> join_as_root(int userns_fd) {
   if (::setgroups(0, nullptr) != 0) return Error::from_errno("drop supplementary groups in the user namespace");
   if (::setresgid(0, 0, 0) != 0) return Error::from_errno("become gid 0 in the user namespace");
   if (::setresuid(0, 0, 0) != 0) return Error::from_errno("become uid 0 in the user namespace");
+  return ok();
+}
+
+Result<void> open_network_to_pod_ids(const IdShift& shift) {
+  const std::pair<const char*, std::string> settings[] = {
+      {"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"},
+      // Host gids, as read in the writer's user namespace.
+      {"/proc/sys/net/ipv4/ping_group_range",
+       std::to_string(shift.base) + " " + std::to_string(shift.base + shift.count - 1)}};
+  for (const auto& [path, value] : settings) {
+    UniqueFd fd = PODRT_TRY(sys::open_file(path, O_WRONLY));
+    if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+      return Error::from_errno("set " + std::string(path) + " to " + value);
+  }
   return ok();
 }
 

@@ -55,6 +55,11 @@ class UserNamespace {
 /// The last step before exec: afterwards the process has no power over host-owned things.
 Result<void> join_as_root(int userns_fd);
 
+/// In the pod's own network namespace (never the host's), as real root: lets the pod's ids bind
+/// ports below 1024 and ping (ICMP datagram sockets). The namespace belongs to the host's user
+/// namespace, so CAP_NET_BIND_SERVICE and CAP_NET_RAW in the pod's count for nothing there.
+Result<void> open_network_to_pod_ids(const IdShift& shift);
+
 /// Hands `path` to the pod's root (chown to BASE:BASE): what the pod writes as its root
 /// (overlay upper and work dirs, the status dir, its cgroups' cgroup.procs files).
 Result<void> give_to_pod_root(const std::string& path, const IdShift& shift);

@@ -50,7 +50,8 @@ TEST_F(NsPrivateUsersTest, PodRootIsAnUnprivilegedHostRange) {
   CommandResult result = shell({"--private-users"},
                                "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; "
                                "stat -c %u:%g /bin/busybox; /bin/busybox true && echo runs; "
-                               "echo made > /made && echo tmp > /tmp/t && cat /tmp/t");
+                               "echo made > /made && echo tmp > /tmp/t && cat /tmp/t; "
+                               "httpd -p 80 && echo bound");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::set<std::string> known;
   std::string uuid = new_pod(known);
@@ -58,7 +59,7 @@ TEST_F(NsPrivateUsersTest, PodRootIsAnUnprivilegedHostRange) {
   ASSERT_GE(base, 65536u) << "the pod's root must not be a host system id";
 
   std::vector<std::string> out = lines(result.out);
-  ASSERT_EQ(out.size(), 7u) << result.out;
+  ASSERT_EQ(out.size(), 8u) << result.out << result.err;
   EXPECT_EQ(out[0], "0");
   EXPECT_EQ(out[1], "0");
   std::vector<std::string> expected_map = {"0", std::to_string(base), "65536"};
@@ -67,6 +68,7 @@ TEST_F(NsPrivateUsersTest, PodRootIsAnUnprivilegedHostRange) {
   EXPECT_EQ(out[4], "0:0") << "the image's files appear owned by the pod's root";
   EXPECT_EQ(out[5], "runs");
   EXPECT_EQ(out[6], "tmp");
+  EXPECT_EQ(out[7], "bound") << "ports below 1024 in the pod's own network namespace";
 
   std::string upper = pod_dir(uuid) + "/overlay/busybox/upper";
   struct stat made{};
