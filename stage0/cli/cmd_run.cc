@@ -214,7 +214,8 @@ Result<std::string> prepare_from(CommandContext& context, const RunOptions& opti
 
 Result<void> check_runtime_flags(const GlobalOptions& globals, pods::Stage1RunOptions& stage1) {
   if (::geteuid() != 0 && !stage1.private_users)
-    return Error::invalid("running a pod needs root (or --private-users)");
+    return Error::invalid("running a pod needs root (add --private-users to run its apps as "
+                          "unprivileged ids)");
   // As in rkt: the pod's processes get unprivileged ids, but stage1 still makes its cgroups,
   // network and mounts (and the idmapped ones need the host's root).
   if (::geteuid() != 0)
