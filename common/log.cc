@@ -17,6 +17,7 @@ bool debug_enabled() { return g_debug; }
 void debug(std::string_view message) {
   if (g_debug) emit("debug: ", message);
 }
+void info(std::string_view message) { emit("", message); }
 void warning(std::string_view message) { emit("warning: ", message); }
 void error(std::string_view message) { emit("", message); }
 

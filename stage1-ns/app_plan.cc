@@ -95,6 +95,7 @@ Result<std::vector<rootfs::BindSpec>> volume_binds(const LoadedPod& pod, const L
     if (volume == nullptr)
       return Error::invalid("app " + app.pod_app.name + ": no volume " + volume_name);
     rootfs::BindSpec bind;
+    bind.volume = volume_name;
     bind.target = path;
     bind.read_only = volume->read_only.value_or(false) || mount_point_read_only;
     bind.recursive = volume->recursive.value_or(true);

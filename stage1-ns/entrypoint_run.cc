@@ -26,6 +26,7 @@
 #include "stage1-ns/loaded_pod.h"
 #include "stage1-ns/network/pod_network.h"
 #include "stage1-ns/pod_process.h"
+#include "stage1-ns/pod_services.h"
 #include "stage1-ns/terminal.h"
 #include "stage1-ns/user_namespace.h"
 
@@ -86,57 +87,6 @@ Result<cgroups::Cgroup> make_pod_cgroup(const LoadedPod& pod) {
   }
   PODRT_TRY(sys::write_file_atomic(pod.file(pods::kCgroupsFile), planned, 0644, sys::Sync::No));
   return cgroups::Cgroup::create(hierarchies, relative);
-}
-
-/// The metadata service listens where the pod can reach it: its first network's host side,
-/// or loopback with the host's network.
-std::optional<std::string> metadata_address(const network::PodNetwork& net) {
-  if (net.host) return "127.0.0.1";
-  if (!net.attachments.empty() && !net.attachments[0].gateway.empty())
-    return net.attachments[0].gateway;
-  return std::nullopt;
-}
-
-Result<std::unique_ptr<metadata::MetadataServer>> start_metadata(const LoadedPod& pod,
-                                                                 const std::string& address) {
-  metadata::PodMetadata content;
-  content.uuid = pod.uuid;
-  content.pod_manifest_json = pod.manifest_text;
-  content.annotations_json = appc::annotations_to_json(pod.manifest.annotations).dump();
-  for (const LoadedApp& app : pod.apps)
-    content.apps[app.pod_app.name] = {app.pod_app.image.id, app.image.to_json().dump(),
-                                      appc::annotations_to_json(app.pod_app.annotations).dump()};
-  metadata::IdentityKey key =
-      PODRT_TRY(metadata::IdentityKey::load_or_create(pod.data_dir + "/metadata/identity.key"));
-  return metadata::MetadataServer::start(address, 0, std::move(content), std::move(key));
-}
-
-std::vector<network::PortForward> port_forwards(const LoadedPod& pod) {
-  std::vector<network::PortForward> forwards;
-  for (const appc::ExposedPort& exposed : pod.manifest.ports) {
-    network::PortForward forward;
-    forward.name = exposed.name;
-    forward.host_port = exposed.host_port;
-    forward.host_ip = exposed.host_ip;
-    for (const LoadedApp& app : pod.apps)
-      for (const appc::Port& port : app.app.ports)
-        if (port.name == exposed.name) {
-          forward.pod_port = port.port;
-          forward.protocol = port.protocol;
-        }
-    if (exposed.pod_port) {
-      forward.pod_port = exposed.pod_port->port;
-      forward.protocol = exposed.pod_port->protocol;
-    }
-    forwards.push_back(forward);
-  }
-  return forwards;
-}
-
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return supervisor::kExitPodrtFailure;
 }
 
 /// Forwards stop signals to the pod init and relays the terminal until the pod init exits.
@@ -263,10 +213,10 @@ Result<int> run_pod(const RunOptions& options) {
                        config.init_cgroup_procs_files.end());
   supervisor::PodPlan plan;
   plan.status_dir = kStatusInPod;
-  config.root.binds.push_back({pod.file(pods::kAppStatusDir), kStatusInPod, false, false});
+  config.root.binds.push_back({pod.file(pods::kAppStatusDir), kStatusInPod, false, false, ""});
   for (size_t h = 0; h < resources.cgroup->directories().size(); ++h)
     config.root.binds.push_back({resources.cgroup->directories()[h],
-                                 std::string(kCgroupsInPod) + "/" + std::to_string(h), false, false});
+                                 std::string(kCgroupsInPod) + "/" + std::to_string(h), false, false, ""});
   for (const LoadedApp& app : pod.apps) {
     const std::string& name = app.pod_app.name;
     std::string root_in_pod = "/opt/stage2/" + name + "/rootfs";

@@ -41,10 +41,10 @@ Result<std::vector<rootfs::BindSpec>> write_etc_files(const std::string& etc_dir
     hosts += entry.substr(0, eq) + "\t" + entry.substr(eq + 1) + "\n";
   }
   PODRT_TRY(sys::write_file_atomic(etc_dir + "/hosts", hosts, 0644, sys::Sync::No));
-  binds.push_back({etc_dir + "/hosts", "/etc/hosts", true, false});
+  binds.push_back({etc_dir + "/hosts", "/etc/hosts", true, false, ""});
 
   PODRT_TRY(sys::write_file_atomic(etc_dir + "/hostname", hostname + "\n", 0644, sys::Sync::No));
-  binds.push_back({etc_dir + "/hostname", "/etc/hostname", true, false});
+  binds.push_back({etc_dir + "/hostname", "/etc/hostname", true, false, ""});
 
   bool host_dns = options.dns.size() == 1 && options.dns[0] == "host";
   bool no_dns = options.dns.size() == 1 && options.dns[0] == "none";
@@ -53,14 +53,14 @@ Result<std::vector<rootfs::BindSpec>> write_etc_files(const std::string& etc_dir
   // that a pod on the default network can resolve names out of the box.
   if (host_dns || nothing_given) {
     if (sys::path_exists("/etc/resolv.conf"))
-      binds.push_back({"/etc/resolv.conf", "/etc/resolv.conf", true, false});
+      binds.push_back({"/etc/resolv.conf", "/etc/resolv.conf", true, false, ""});
   } else if (!no_dns && (!options.dns.empty() || !network.dns_servers.empty())) {
     bool from_flags = !options.dns.empty();
     std::string text = resolv_conf(from_flags ? options.dns : network.dns_servers,
                                    options.dns_search.empty() ? network.dns_search : options.dns_search,
                                    options.dns_options.empty() ? network.dns_options : options.dns_options);
     PODRT_TRY(sys::write_file_atomic(etc_dir + "/resolv.conf", text, 0644, sys::Sync::No));
-    binds.push_back({etc_dir + "/resolv.conf", "/etc/resolv.conf", true, false});
+    binds.push_back({etc_dir + "/resolv.conf", "/etc/resolv.conf", true, false, ""});
   }
   return binds;
 }

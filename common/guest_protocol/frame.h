@@ -30,8 +30,9 @@ enum class FrameType : uint8_t {
   kFailure = 21,    ///< guest-init could not run the pod: a one-line message; the pod ends 254
 };
 
-/// Largest payload either side sends or accepts. Output is split into frames this size.
-inline constexpr size_t kMaxPayload = 64 * 1024;
+/// Largest payload either side sends or accepts (the config can be large; output is sent in
+/// smaller chunks).
+inline constexpr size_t kMaxPayload = 1024 * 1024;
 inline constexpr size_t kHeaderSize = 8;
 
 struct Frame {

@@ -11,6 +11,7 @@
 #include "stage0/cli/command.h"
 #include "stage0/cli/pod_arguments.h"
 #include "stage0/pods/pod_preparer.h"
+#include "stage0/host/hypervisor_choice.h"
 #include "stage0/pods/pod_store.h"
 #include "stage0/pods/stage1_launcher.h"
 
@@ -88,6 +89,9 @@ void add_pod_flags(CLI::App* command, PodFlags& flags) {
 
 void add_runtime_flags(CLI::App* command, pods::Stage1RunOptions& stage1) {
   command->add_option("--stage1", stage1.stage1, "isolation: ns (namespaces) or kvm (a VM)")
+      ->capture_default_str();
+  command->add_option("--hypervisor", stage1.hypervisor,
+                      "with --stage1=kvm: auto, qemu, builtin or libvirt")
       ->capture_default_str();
   command->add_option("--net", stage1.networks,
                       "default, default-restricted, none, host or a network in DIR/net.d")
@@ -212,6 +216,24 @@ Result<std::string> prepare_from(CommandContext& context, const RunOptions& opti
   return pods::prepare_pod(images, pods, request);
 }
 
+/// --stage1=kvm: what the VM runs under, from --hypervisor and what this host can do. `auto`
+/// says what it picked, once, on stderr.
+Result<void> choose_kvm_hypervisor(pods::Stage1RunOptions& stage1) {
+  if (stage1.private_users)
+    return Error::invalid("--private-users is for --stage1=ns: a kvm pod's ids are its VM's own");
+  for (const std::string& net : stage1.networks)
+    if (net == "host")
+      return Error::invalid("--net=host cannot be used with --stage1=kvm: the VM has its own "
+                            "network stack (use --net=default or --net=none)");
+  host::HostPaths paths = host::HostPaths::from_environment();
+  host::HypervisorChoice choice = PODRT_TRY(host::choose_hypervisor(
+      stage1.hypervisor, host::probe_kvm(paths), host::probe_qemu(paths).path.has_value()));
+  if (stage1.hypervisor == "auto") log::info("--hypervisor=auto: " + choice.reason);
+  stage1.hypervisor = choice.hypervisor;
+  stage1.acceleration = choice.acceleration;
+  return ok();
+}
+
 Result<void> check_runtime_flags(const GlobalOptions& globals, pods::Stage1RunOptions& stage1) {
   if (::geteuid() != 0 && !stage1.private_users)
     return Error::invalid("running a pod needs root (add --private-users to run its apps as "
@@ -230,6 +252,7 @@ Result<void> check_runtime_flags(const GlobalOptions& globals, pods::Stage1RunOp
   stage1.data_dir = globals.dir;
   stage1.debug = globals.debug;
   PODRT_TRY(pods::stage1_binary(stage1.stage1));
+  if (stage1.stage1 == "kvm") PODRT_TRY(choose_kvm_hypervisor(stage1));
   return ok();
 }
 

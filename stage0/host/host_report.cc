@@ -14,8 +14,10 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "common/guest_kernel_path.h"
 #include "common/sys/file.h"
 #include "common/unique_fd.h"
+#include "stage0/host/hypervisor_choice.h"
 
 extern char** environ;
 
@@ -348,6 +350,10 @@ HostReport probe_host(const HostPaths& paths, const std::string& data_dir) {
   report.user_namespaces = probe_user_namespaces(paths);
   report.seccomp = probe_seccomp(paths);
   report.qemu = probe_qemu(paths);
+  report.kvm_pods.guest_kernel = guest_kernel_path();
+  report.kvm_pods.guest_kernel_built = ::access(report.kvm_pods.guest_kernel.c_str(), R_OK) == 0;
+  auto choice = choose_hypervisor("auto", report.kvm, report.qemu.path.has_value());
+  report.kvm_pods.hypervisor = choice ? choice->reason : choice.error().message();
   report.cni = probe_cni(paths);
   report.data_dir = data_dir;
   report.data_dir_exists = is_directory(data_dir);

@@ -104,6 +104,13 @@ struct CniReport {
   std::vector<std::string> missing;
 };
 
+/// What `podrt run --stage1=kvm` would use here.
+struct KvmPodReport {
+  std::string guest_kernel;       ///< where stage1-kvm looks for it
+  bool guest_kernel_built = false;
+  std::string hypervisor;         ///< --hypervisor=auto's pick: "qemu with TCG ...", or why none
+};
+
 /// Everything `podrt info` reports.
 struct HostReport {
   KvmReport kvm;
@@ -112,6 +119,7 @@ struct HostReport {
   UserNamespaceReport user_namespaces;
   SeccompReport seccomp;
   QemuReport qemu;
+  KvmPodReport kvm_pods;
   CniReport cni;
   std::string data_dir;
   bool data_dir_exists = false;

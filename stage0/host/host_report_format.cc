@@ -95,6 +95,9 @@ std::string format_text(const HostReport& report) {
       {"user namespaces", user_namespaces_text(report.user_namespaces)},
       {"seccomp", seccomp_text(report.seccomp)},
       {"qemu", qemu_text(report.qemu)},
+      {"kvm pods", report.kvm_pods.hypervisor},
+      {"guest kernel", report.kvm_pods.guest_kernel +
+                           (report.kvm_pods.guest_kernel_built ? "" : " (not built: make build)")},
       {"cni plugins", cni_text(report.cni)},
       {"data dir", report.data_dir + (report.data_dir_exists ? " (exists)"
                                                              : " (missing: created on first use)")},
@@ -130,6 +133,10 @@ std::string format_json(const HostReport& report) {
       {"qemu",
        {{"path", optional_json(report.qemu.path)},
         {"version", optional_json(report.qemu.version)}}},
+      {"kvm_pods",
+       {{"hypervisor", report.kvm_pods.hypervisor},
+        {"guest_kernel", report.kvm_pods.guest_kernel},
+        {"guest_kernel_built", report.kvm_pods.guest_kernel_built}}},
       {"cni",
        {{"plugin_dir", optional_json(report.cni.plugin_dir)},
         {"present", report.cni.present},

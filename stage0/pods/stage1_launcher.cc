@@ -39,8 +39,6 @@ Result<std::string> stage1_binary(const std::string& stage1) {
   dir.erase(dir.rfind('/'));
   std::string binary = dir + "/podrt-stage1-" + stage1;
   if (::access(binary.c_str(), X_OK) != 0) {
-    if (stage1 == "kvm")
-      return Error::invalid("--stage1=kvm is not available yet: " + binary + " is not installed");
     return Error::from_errno("stage1 " + binary);
   }
   return binary;
@@ -63,6 +61,10 @@ Result<void> exec_stage1_run(const std::string& pod_path, const std::string& uui
   if (options.disable_seccomp) argv.push_back("--disable-seccomp");
   if (options.disable_capabilities) argv.push_back("--disable-capabilities-restriction");
   if (options.disable_paths) argv.push_back("--disable-paths");
+  if (options.stage1 == "kvm") {
+    argv.push_back("--hypervisor=" + options.hypervisor);
+    argv.push_back("--accel=" + options.acceleration);
+  }
   argv.push_back(uuid);
 
   // The lock must survive exec: stage1 holds it for the pod's life (rkt's RKT_LOCK_FD).

@@ -13,6 +13,8 @@ namespace podrt::pods {
 /// What `podrt run` / `run-prepared` pass on to stage1's run entrypoint, as flags.
 struct Stage1RunOptions {
   std::string stage1 = "ns";           ///< --stage1: ns | kvm
+  std::string hypervisor = "auto";     ///< --hypervisor (kvm): auto | qemu | builtin | libvirt
+  std::string acceleration;            ///< kvm: "kvm" or "tcg", resolved by stage0 from the host
   std::string data_dir;                ///< --dir
   bool debug = false;
   std::vector<std::string> networks;   ///< --net entries; empty: "default"

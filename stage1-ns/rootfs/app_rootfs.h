@@ -18,6 +18,7 @@ struct BindSpec {
   std::string target;
   bool read_only = false;
   bool recursive = true;
+  std::string volume;  ///< the pod volume it comes from, if any (stage1-kvm shares it by name)
 };
 
 struct AppRootfs {

@@ -1,0 +1,44 @@
+#include "stage0/host/hypervisor_choice.h"
+
+namespace podrt::host {
+namespace {
+
+std::string why_no_kvm(const KvmReport& kvm) {
+  switch (kvm.kind) {
+    case KvmKind::NestedPvm:
+      return "/dev/kvm here is a nested PVM hypervisor, which cannot boot Linux guests";
+    case KvmKind::Unusable:
+      return "/dev/kvm cannot be used here (" + kvm.detail + ")";
+    case KvmKind::None:
+      return "this host has no /dev/kvm";
+    case KvmKind::Hardware:
+      break;
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<HypervisorChoice> choose_hypervisor(std::string_view requested, const KvmReport& kvm,
+                                           bool qemu_installed) {
+  bool hardware = kvm.kind == KvmKind::Hardware;
+  if (requested == "builtin")
+    return Error::invalid("--hypervisor=builtin: podrt's own VMM is not available yet; use "
+                          "--hypervisor=qemu (or auto)");
+  if (requested == "libvirt")
+    return Error::invalid("--hypervisor=libvirt is not available yet; use --hypervisor=qemu (or auto)");
+  if (requested != "auto" && requested != "qemu")
+    return Error::invalid("--hypervisor=" + std::string(requested) +
+                          ": unknown hypervisor (auto, qemu, builtin or libvirt)");
+  if (!qemu_installed)
+    return Error::invalid("--stage1=kvm needs QEMU, which is not installed: apt-get install "
+                          "qemu-system-x86");
+  HypervisorChoice choice;
+  choice.hypervisor = "qemu";
+  choice.acceleration = hardware ? "kvm" : "tcg";
+  choice.reason = hardware ? "qemu with KVM: this host has hardware virtualization"
+                           : "qemu with TCG (software emulation): " + why_no_kvm(kvm);
+  return choice;
+}
+
+}  // namespace podrt::host

@@ -1,0 +1,149 @@
+#include "stage1-kvm/qemu/qemu_hypervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/sys/file.h"
+
+namespace podrt::stage1_kvm {
+namespace {
+
+/// QEMU's -drive/-fsdev option values are comma-separated: a comma in a path is doubled.
+std::string escape_option(const std::string& value) {
+  std::string escaped;
+  for (char c : value) {
+    escaped += c;
+    if (c == ',') escaped += ',';
+  }
+  return escaped;
+}
+
+class QemuVm final : public RunningVm {
+ public:
+  explicit QemuVm(pid_t pid) : pid_(pid) {}
+  ~QemuVm() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const override { return pid_; }
+  bool poll_exit(int& status) override {
+    if (pid_ <= 0) return true;
+    pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done != pid_) return false;
+    pid_ = -1;
+    return true;
+  }
+  void kill() override {
+    if (pid_ > 0) ::kill(pid_, SIGKILL);
+  }
+
+ private:
+  pid_t pid_;
+};
+
+/// In the forked child: becomes QEMU. Never returns.
+[[noreturn]] void exec_qemu(const std::vector<std::string>& argv, const VmSpec& spec,
+                            pid_t parent) {
+  // Dies with stage1 (a SIGKILLed stage1 leaves no VM), and keeps out of the terminal's
+  // process group: ^C is stage1's to forward to the guest, not QEMU's to act on.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  int null = ::open("/dev/null", O_RDWR);
+  ::dup2(null, STDIN_FILENO);
+  ::dup2(null, STDOUT_FILENO);
+  if (spec.stderr_fd >= 0) ::dup2(spec.stderr_fd, STDERR_FILENO);
+  auto keep = [](int fd) {
+    if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+  };
+  keep(spec.control_fd);
+  keep(spec.console_fd);
+  for (const VmNic& nic : spec.nics) keep(nic.tap_fd);
+  std::vector<char*> pointers;
+  for (const std::string& word : argv) pointers.push_back(const_cast<char*>(word.c_str()));
+  pointers.push_back(nullptr);
+  ::execv(pointers[0], pointers.data());
+  ::dprintf(STDERR_FILENO, "exec %s: %m\n", pointers[0]);
+  ::_exit(127);
+}
+
+}  // namespace
+
+Result<std::string> find_qemu() {
+  const char* path = std::getenv("PATH");
+  std::string search = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= search.size()) {
+    size_t end = search.find(':', start);
+    if (end == std::string::npos) end = search.size();
+    std::string candidate = search.substr(start, end - start) + "/qemu-system-x86_64";
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return Error::invalid("QEMU is not installed (qemu-system-x86_64 is not on PATH): "
+                        "apt-get install qemu-system-x86");
+}
+
+std::vector<std::string> qemu_arguments(const VmSpec& spec, const std::string& qemu_binary) {
+  bool kvm = spec.acceleration == Acceleration::kKvm;
+  std::vector<std::string> argv = {
+      qemu_binary, "-name", spec.name,
+      // microvm: no PCI, no firmware, no ACPI; QEMU appends the virtio-mmio devices to the
+      // kernel command line (virtio_mmio.device=...).
+      "-M", "microvm,acpi=off,x-option-roms=off,rtc=off",
+      "-accel", kvm ? "kvm" : "tcg",
+      "-cpu", kvm ? "host" : "max",
+      "-m", std::to_string(spec.memory_mib),
+      "-smp", std::to_string(spec.vcpus),
+      "-nodefaults", "-no-user-config", "-nographic", "-display", "none",
+      // The guest ends the pod by rebooting (reboot=t): QEMU exits instead of restarting it.
+      "-no-reboot",
+      "-kernel", spec.kernel, "-initrd", spec.initramfs, "-append", spec.command_line,
+      "-chardev", "socket,id=console,fd=" + std::to_string(spec.console_fd),
+      "-serial", "chardev:console"};
+  // Disks first: the guest names block devices in the order it probes them (vda, vdb, ...).
+  for (size_t i = 0; i < spec.disks.size(); ++i) {
+    std::string id = "disk" + std::to_string(i);
+    argv.insert(argv.end(), {"-drive", "id=" + id + ",file=" + escape_option(spec.disks[i].path) +
+                                           ",format=raw,if=none,readonly=on,cache=none,aio=threads",
+                             "-device", "virtio-blk-device,drive=" + id});
+  }
+  argv.insert(argv.end(), {"-device", "virtio-serial-device,max_ports=1", "-chardev",
+                           "socket,id=control,fd=" + std::to_string(spec.control_fd), "-device",
+                           "virtconsole,chardev=control"});
+  for (size_t i = 0; i < spec.shares.size(); ++i) {
+    const VmShare& share = spec.shares[i];
+    std::string id = "share" + std::to_string(i);
+    argv.insert(argv.end(),
+                {"-fsdev", "local,id=" + id + ",path=" + escape_option(share.path) +
+                               ",security_model=passthrough" + (share.read_only ? ",readonly=on" : ""),
+                 "-device", "virtio-9p-device,fsdev=" + id + ",mount_tag=" + share.tag});
+  }
+  for (size_t i = 0; i < spec.nics.size(); ++i) {
+    std::string id = "net" + std::to_string(i);
+    argv.insert(argv.end(), {"-netdev", "tap,id=" + id + ",fd=" + std::to_string(spec.nics[i].tap_fd),
+                             "-device", "virtio-net-device,netdev=" + id + ",mac=" + spec.nics[i].mac});
+  }
+  return argv;
+}
+
+Result<std::unique_ptr<RunningVm>> QemuHypervisor::start(const VmSpec& spec) {
+  std::vector<std::string> argv = qemu_arguments(spec, binary_);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::from_errno("fork for qemu");
+  if (pid == 0) exec_qemu(argv, spec, parent);
+  return std::unique_ptr<RunningVm>(std::make_unique<QemuVm>(pid));
+}
+
+}  // namespace podrt::stage1_kvm

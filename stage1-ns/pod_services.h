@@ -1,0 +1,34 @@
+// What a pod gets from its stage1 whatever isolates it, shared by stage1-ns and stage1-kvm:
+// the port forwards its manifest asks for, the per-pod metadata service, and the exit code
+// of a waited-for process as rkt reports it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/metadata/metadata_server.h"
+#include "common/result.h"
+#include "stage1-ns/loaded_pod.h"
+#include "stage1-ns/network/pod_network.h"
+
+namespace podrt::stage1 {
+
+/// The pod manifest's exposed ports, matched to the apps' ports.
+std::vector<network::PortForward> port_forwards(const LoadedPod& pod);
+
+/// The metadata service listens where the pod can reach it: its first network's host side,
+/// or loopback with the host's network; nullopt without a network.
+std::optional<std::string> metadata_address(const network::PodNetwork& net);
+
+/// Starts the pod's metadata service on `address` (an ephemeral port).
+Result<std::unique_ptr<metadata::MetadataServer>> start_metadata(const LoadedPod& pod,
+                                                                 const std::string& address);
+
+/// A waitpid status as an exit code: the code, 128+N for signal N, else 254.
+int exit_code_of(int status);
+
+}  // namespace podrt::stage1
