@@ -64,6 +64,15 @@ std::string StreamTail::last_line() const {
   return text_.substr(first, end + 1 - first);
 }
 
+std::string StreamTail::last_line_with(std::string_view needle) const {
+  size_t at = text_.rfind(needle);
+  if (at == std::string::npos) return "";
+  size_t start = text_.find_last_of("\r\n", at);
+  size_t first = start == std::string::npos ? 0 : start + 1;
+  size_t end = text_.find_first_of("\r\n", at);
+  return text_.substr(first, (end == std::string::npos ? text_.size() : end) - first);
+}
+
 void VmSession::send(FrameType type, std::string_view payload) {
   outgoing_ += guest_protocol::encode_frame(type, 0, payload);
 }
@@ -159,7 +168,9 @@ Error VmSession::guest_ended_error(int status) const {
   bool hypervisor_failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   if (hypervisor_failed && !hypervisor.empty())
     return Error::invalid("the hypervisor failed: " + hypervisor);
-  std::string console = console_tail_.last_line();
+  // A panic prints more lines after its own ("Kernel Offset: ..."): the panic is the news.
+  std::string console = console_tail_.last_line_with("Kernel panic");
+  if (console.empty()) console = console_tail_.last_line();
   return Error::invalid("the guest stopped before the pod ended" +
                         (console.empty() ? std::string() : " (its console's last line: " + console + ")") +
                         "; see " + options_.console_log);

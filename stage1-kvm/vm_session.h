@@ -24,6 +24,8 @@ class StreamTail {
   const std::string& text() const { return text_; }
   /// The last non-empty line, without its newline (for one-line errors).
   std::string last_line() const;
+  /// The last line that contains `needle`, or empty.
+  std::string last_line_with(std::string_view needle) const;
 
  private:
   size_t capacity_;

@@ -1,4 +1,4 @@
-// Isolators under stage1-ns, each seen from inside the pod: memory (OOM kill), pids,
+// Isolators under stage1-ns, each seen from inside the pod: pids,
 // capabilities, seccomp, no_new_privs, read-only rootfs, rlimits.
 #include "tests/e2e/ns/ns_fixture.h"
 
@@ -12,14 +12,6 @@ std::string status_field(const std::string& out, const std::string& key) {
   if (at == std::string::npos) return "";
   size_t end = out.find('\n', at);
   return out.substr(at + key.size() + 1, end - at - key.size() - 1);
-}
-
-TEST_F(NsIsolatorTest, AnAppOverItsMemoryLimitIsOomKilledAndThePodSaysSo) {
-  CommandResult within = probe({"--memory=64M"}, {"memhog", "16"});
-  EXPECT_EQ(within.exit_code, 0) << within.err;
-  CommandResult over = probe({"--memory=32M"}, {"memhog", "256"});
-  EXPECT_EQ(over.exit_code, 137) << over.err;
-  EXPECT_NE(over.err.find("out of memory"), std::string::npos) << over.err;
 }
 
 TEST_F(NsIsolatorTest, PidsLimitStopsForks) {

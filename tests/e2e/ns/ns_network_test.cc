@@ -20,19 +20,6 @@ TEST_F(NsNetworkTest, NoneHasOnlyLoopbackAndHostSharesTheHostsInterfaces) {
   EXPECT_NE(shell({"--net=none"}, "readlink /proc/self/ns/net").out, host_netns);
 }
 
-TEST_F(NsNetworkTest, DefaultNetworkGivesAnAddressAndTheMetadataService) {
-  CommandResult result = shell({"--net=default"}, "ip -4 -o addr show eth0; "
-                                   "wget -qO- $AC_METADATA_URL/acMetadata/v1/apps/busybox/image/id; echo; "
-                                   "wget -qO- $AC_METADATA_URL/acMetadata/v1/pod/uuid");
-  ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.out.find("inet 172.16.28."), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("sha512-"), std::string::npos) << result.out;
-  std::string uuid = pod_uuids()[0];
-  EXPECT_NE(result.out.find(uuid), std::string::npos) << result.out;
-  std::string status = podrt_ok({"status", uuid});
-  EXPECT_NE(status.find("networks=default:ip4=172.16.28."), std::string::npos) << status;
-}
-
 TEST_F(NsNetworkTest, TwoPodsTalkAndAPortIsForwardedFromTheHost) {
   std::string out_file = scratch() + "/server-out";
   // Pod A serves one line on its port 8080 (the image's "http" port), forwarded to the host.

@@ -1,5 +1,5 @@
-// podrt run under stage1-ns: exit codes, output, the app's environment, user, working
-// directory and hostname, PID 1's reaping, multi-app pods.
+// podrt run under stage1-ns only: PID 1's reaping, the generated hostname, event handlers,
+// run-prepared, bad input, --interactive, non-root. (What both stage1s share: tests/e2e/pods/.)
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/ns/ns_fixture.h"
@@ -9,48 +9,8 @@ namespace {
 
 using NsRunTest = NsPodTest;
 
-TEST_F(NsRunTest, SingleAppPodExitsWithTheAppsCode) {
-  EXPECT_EQ(shell({}, "exit 0").exit_code, 0);
-  EXPECT_EQ(shell({}, "exit 3").exit_code, 3);
-  CommandResult killed = shell({}, "kill -9 $$");
-  EXPECT_EQ(killed.exit_code, 137);
-}
-
-TEST_F(NsRunTest, MissingExecutableIs127AndNotExecutableIs126) {
-  CommandResult missing = run_pod({"example.com/busybox", "--exec=/bin/nope"});
-  EXPECT_EQ(missing.exit_code, 127);
-  EXPECT_NE(missing.err.find("/bin/nope"), std::string::npos) << missing.err;
-  CommandResult not_executable = run_pod({"example.com/busybox", "--exec=/etc/passwd"});
-  EXPECT_EQ(not_executable.exit_code, 126);
-}
-
-TEST_F(NsRunTest, StdoutAndStderrPassThroughAndStatusRecordsTheCode) {
-  CommandResult result = shell({}, "echo to-out; echo to-err >&2; exit 5");
-  EXPECT_EQ(result.out, "to-out\n");
-  EXPECT_NE(result.err.find("to-err"), std::string::npos);
-  std::vector<std::string> uuids = pod_uuids();
-  ASSERT_EQ(uuids.size(), 1u);
-  std::string status = podrt_ok({"status", uuids[0]});
-  EXPECT_NE(status.find("state=exited"), std::string::npos) << status;
-  EXPECT_NE(status.find("app-busybox=5"), std::string::npos) << status;
-}
-
-TEST_F(NsRunTest, AppsGetTheirEnvironmentUserAndWorkingDirectory) {
-  CommandResult env = probe({"--set-env=POD_VAR=pod", "--environment=APP_VAR=app"}, {"env"});
-  ASSERT_EQ(env.exit_code, 0) << env.err;
-  EXPECT_NE(env.out.find("AC_APP_NAME=probe\n"), std::string::npos) << env.out;
-  EXPECT_NE(env.out.find("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
-            std::string::npos);
-  EXPECT_NE(env.out.find("POD_VAR=pod\n"), std::string::npos);
-  EXPECT_NE(env.out.find("APP_VAR=app\n"), std::string::npos);
-
-  CommandResult named = probe({"--user=user", "--group=user", "--supplementary-gids=65534"}, {"id"});
-  ASSERT_EQ(named.exit_code, 0) << named.err;
-  EXPECT_NE(named.out.find("uid=1000 gid=1000"), std::string::npos) << named.out;
-  EXPECT_NE(named.out.find("65534"), std::string::npos) << named.out;
-
-  CommandResult cwd = probe({"--working-dir=/tmp"}, {"cwd"});
-  EXPECT_EQ(cwd.out, "/tmp\n");
+TEST_F(NsRunTest, AnUnknownUserIsPodrtsFailure) {
+  // (Environment, user, groups and working directory: tests/e2e/pods/, under both stage1s.)
   CommandResult unknown_user = probe({"--user=nosuchuser"}, {"id"});
   EXPECT_EQ(unknown_user.exit_code, 254);
   EXPECT_NE(unknown_user.err.find("nosuchuser"), std::string::npos) << unknown_user.err;
@@ -71,26 +31,6 @@ TEST_F(NsRunTest, TheAppIsAloneInItsPidNamespaceAndZombiesAreReaped) {
   EXPECT_EQ(orphan.exit_code, 0) << orphan.err;
   CommandResult zombies = probe({}, {"zombies", "20"});
   EXPECT_EQ(zombies.exit_code, 0) << zombies.err;
-}
-
-TEST_F(NsRunTest, MultiAppPodExitsWithTheFirstFailureAndStatusShowsEachApp) {
-  CommandResult both = run_pod({"example.com/busybox", "example.com/probe"});
-  EXPECT_EQ(both.exit_code, 0) << both.err;
-
-  // A hand-written pod manifest (rkt's --pod-manifest case): one app fails after a moment,
-  // the other would run for a long time and gets stopped.
-  std::string uuid = podrt_ok({"prepare", "example.com/busybox", "example.com/probe"});
-  uuid.pop_back();
-  std::string manifest_path = data_dir() + "/pods/prepared/" + uuid + "/pod";
-  nlohmann::json manifest = nlohmann::json::parse(read_text(manifest_path));
-  manifest["apps"][0]["app"]["exec"] = {"/bin/sh", "-c", "sleep 0.3; exit 7"};
-  manifest["apps"][1]["app"]["exec"] = {"/bin/podrt-probe", "sleep", "60"};
-  write_text(manifest_path, manifest.dump());
-  CommandResult pod = podrt({"run-prepared", "--net=none", uuid});
-  EXPECT_EQ(pod.exit_code, 7) << pod.err;
-  std::string status = podrt_ok({"status", uuid});
-  EXPECT_NE(status.find("app-busybox=7"), std::string::npos) << status;
-  EXPECT_NE(status.find("app-probe=143"), std::string::npos) << status;
 }
 
 TEST_F(NsRunTest, EventHandlersRunBeforeAndAfterTheApp) {

@@ -1,29 +1,11 @@
-// Volumes and mounts under stage1-ns: host volumes (read-write and read-only), empty volumes
-// shared by the apps of a pod, and the /etc files stage1 writes.
+// Volumes and mounts under stage1-ns: empty volumes and the /etc
+// files stage1 writes (host volumes: tests/e2e/pods/, under both stage1s).
 #include "tests/e2e/ns/ns_fixture.h"
 
 namespace podrt::testing {
 namespace {
 
 using NsVolumeTest = NsPodTest;
-
-TEST_F(NsVolumeTest, HostVolumesAreBoundReadWriteOrReadOnly) {
-  std::string host_dir = scratch() + "/shared";
-  std::filesystem::create_directories(host_dir);
-  write_text(host_dir + "/from-host", "hello from the host\n");
-  CommandResult rw = shell({"--volume=data,kind=host,source=" + host_dir, "--mount=volume=data,target=/data"},
-                           "cat /data/from-host && echo written > /data/from-pod");
-  EXPECT_EQ(rw.exit_code, 0) << rw.err;
-  EXPECT_EQ(rw.out, "hello from the host\n");
-  EXPECT_EQ(read_text(host_dir + "/from-pod"), "written\n");
-
-  CommandResult ro = shell({"--volume=data,kind=host,source=" + host_dir + ",readOnly=true",
-                            "--mount=volume=data,target=/data"},
-                           "echo x > /data/other");
-  EXPECT_NE(ro.exit_code, 0);
-  EXPECT_NE(ro.err.find("Read-only"), std::string::npos) << ro.err;
-  EXPECT_FALSE(std::filesystem::exists(host_dir + "/other"));
-}
 
 TEST_F(NsVolumeTest, EmptyVolumesStartEmptyAndEtcHostsIsGenerated) {
   CommandResult empty = shell({"--volume=scratch,kind=empty,mode=0700", "--mount=volume=scratch,target=/scratch"},
