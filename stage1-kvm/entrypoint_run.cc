@@ -14,6 +14,7 @@
 #include "common/metadata/metadata_server.h"
 #include "common/sys/file.h"
 #include "stage0/pods/pod_files.h"
+#include "stage1-kvm/enter_sessions.h"
 #include "stage1-kvm/entrypoints.h"
 #include "stage1-kvm/guest_files.h"
 #include "stage1-kvm/pod_tap.h"
@@ -195,6 +196,7 @@ Result<int> run_pod(const KvmRunOptions& options) {
   session_options.console_log = pod.file(kConsoleLogFile);
   session_options.echo_console = pod_options.debug;
   session_options.interactive = pod_options.interactive;
+  session_options.enter_socket = kEnterSocket;
   VmSession session(std::move(session_options), std::move(control_host), std::move(console_host),
                     std::move(stderr_read));
   return session.run(*resources.vm);

@@ -1,4 +1,4 @@
-// stage1-kvm's stop, gc and enter entrypoints.
+// stage1-kvm's stop and gc entrypoints.
 #include <signal.h>
 #include <unistd.h>
 
@@ -57,11 +57,5 @@ Result<int> gc_pod(const std::string& uuid, const std::string& data_dir) {
   return 0;
 }
 
-Result<int> enter_pod(const std::string& uuid, const std::string& app,
-                      const std::vector<std::string>& command) {
-  (void)app;
-  (void)command;
-  return Error::invalid("podrt enter is not supported for kvm pods yet (pod " + uuid + ")");
-}
 
 }  // namespace podrt::stage1_kvm

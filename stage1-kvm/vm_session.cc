@@ -121,6 +121,12 @@ Result<void> VmSession::handle_app_exited(const std::string& payload) {
 }
 
 Result<void> VmSession::handle_frame(const Frame& frame, RunningVm& vm) {
+  if (frame.channel >= guest_protocol::kFirstExecChannel &&
+      (frame.type == FrameType::kStdout || frame.type == FrameType::kStderr ||
+       frame.type == FrameType::kExecExited || frame.type == FrameType::kFailure)) {
+    if (enter_) enter_->deliver(frame);  // a `podrt enter` session's
+    return ok();
+  }
   switch (frame.type) {
     case FrameType::kHello:
       if (hello_) return Error::invalid("control channel: a second hello");
@@ -186,6 +192,8 @@ Result<int> VmSession::run(RunningVm& vm) {
   for (int fd : {control_.get(), console_.get(), hypervisor_stderr_.get()})
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
+  if (!options_.enter_socket.empty())
+    enter_.emplace(PODRT_TRY(EnterSessions::listen(options_.enter_socket, options_.app_names)));
   auto boot_deadline = started_ + std::chrono::seconds(options_.boot_timeout_seconds);
   std::optional<Error> error;
   bool vm_ended = false;
@@ -204,12 +212,15 @@ Result<int> VmSession::run(RunningVm& vm) {
     if (pod_exit_ && !vm_ended) timeout = milliseconds_until(shutdown_deadline_);
     if (signalled_ && !vm_ended) timeout = std::min(timeout < 0 ? 60'000 : timeout, milliseconds_until(stop_deadline_));
 
-    pollfd fds[5] = {{signal_fd.get(), POLLIN, 0},
-                     {control_.get(), static_cast<short>(POLLIN | (outgoing_.empty() ? 0 : POLLOUT)), 0},
-                     {console_.get(), POLLIN, 0},
-                     {hypervisor_stderr_.get(), POLLIN, 0},
-                     {stdin_open && hello_ ? STDIN_FILENO : -1, POLLIN, 0}};
-    int ready = ::poll(fds, 5, timeout);
+    std::vector<pollfd> fds = {
+        {signal_fd.get(), POLLIN, 0},
+        {control_.get(), static_cast<short>(POLLIN | (outgoing_.empty() ? 0 : POLLOUT)), 0},
+        {console_.get(), POLLIN, 0},
+        {hypervisor_stderr_.get(), POLLIN, 0},
+        {stdin_open && hello_ ? STDIN_FILENO : -1, POLLIN, 0}};
+    constexpr size_t kEnterFds = 5;
+    if (enter_) enter_->add_poll_fds(fds);
+    int ready = ::poll(fds.data(), fds.size(), timeout);
     if (ready < 0 && errno != EINTR) return Error::from_errno("poll");
     if (ready == 0 && !vm_ended) {
       auto now = Clock::now();
@@ -278,7 +289,9 @@ Result<int> VmSession::run(RunningVm& vm) {
         stdin_open = false;
       }
     }
+    if (enter_ && ready > 0) enter_->handle(fds, kEnterFds, hello_ && control_ && !pod_exit_, outgoing_);
   }
+  if (enter_) enter_->close_all("the pod has ended");
 
   (void)sys::write_file_atomic(options_.console_log, console_tail_.text(), 0644, sys::Sync::No);
   if (error) return std::move(*error);

@@ -12,6 +12,7 @@
 #include "common/guest_protocol/frame.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "stage1-kvm/enter_sessions.h"
 #include "stage1-kvm/hypervisor.h"
 
 namespace podrt::stage1_kvm {
@@ -39,6 +40,7 @@ struct SessionOptions {
   std::string console_log;                ///< where the console's tail is saved at the end
   bool echo_console = false;              ///< --debug: the guest's console on stderr too
   bool interactive = false;               ///< relay stdin and the window size
+  std::string enter_socket;               ///< where `podrt enter` connects; empty: nowhere
   int boot_timeout_seconds = 120;         ///< from start to hello (TCG on a busy host is slow)
   int shutdown_timeout_seconds = 10;      ///< from pod-exited to the VM's end
 };
@@ -70,6 +72,7 @@ class VmSession {
   UniqueFd console_;
   UniqueFd hypervisor_stderr_;
   guest_protocol::FrameDecoder decoder_;
+  std::optional<EnterSessions> enter_;
   std::string outgoing_;
   StreamTail console_tail_{64 * 1024};
   StreamTail hypervisor_tail_{16 * 1024};

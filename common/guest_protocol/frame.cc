@@ -16,6 +16,8 @@ bool is_known_type(uint8_t type) {
     case FrameType::kSignal:
     case FrameType::kStdin:
     case FrameType::kResize:
+    case FrameType::kExec:
+    case FrameType::kExecExited:
     case FrameType::kHello:
     case FrameType::kStdout:
     case FrameType::kStderr:

@@ -21,14 +21,21 @@ enum class FrameType : uint8_t {
   kSignal = 2,   ///< payload: the signal number in decimal; forwarded to every app
   kStdin = 3,    ///< bytes for the app's stdin (channel = app index); empty payload: EOF
   kResize = 4,   ///< payload "ROWS COLS": the terminal's window size (--interactive)
+  kExec = 5,     ///< `podrt enter`: JSON {"app": NAME, "argv": [...]}; channel = the session
   // guest -> host
   kHello = 16,      ///< guest-init is up (the boot marker); payload: the guest's `uname -r`
   kStdout = 17,     ///< an app's stdout bytes (channel = app index)
   kStderr = 18,     ///< an app's stderr bytes (channel = app index)
   kAppExited = 19,  ///< JSON {"app": NAME, "code": N, "oom": BOOL}
   kPodExited = 20,  ///< payload: the pod's exit code in decimal; the last frame of a pod
-  kFailure = 21,    ///< guest-init could not run the pod: a one-line message; the pod ends 254
+  kFailure = 21,    ///< guest-init could not run the pod (channel 0: the pod ends 254) or an
+                    ///< exec session (its channel): a one-line message
+  kExecExited = 22, ///< an exec session's command ended: its exit code in decimal
 };
+
+/// Channels of stdio frames: below kFirstExecChannel an app's index in the plan; from it on,
+/// a `podrt enter` session (kExec). kSignal on a session's channel signals its command only.
+inline constexpr uint8_t kFirstExecChannel = 128;
 
 /// Largest payload either side sends or accepts (the config can be large; output is sent in
 /// smaller chunks).

@@ -58,6 +58,15 @@ Result<void> join_cgroups(const std::vector<std::string>& procs_files) {
   return ok();
 }
 
+// The app's own stdout and stderr, when the plan gives it some (dup2 keeps them across exec).
+Result<void> redirect_output(const AppSpec& app) {
+  if (app.stdout_fd >= 0 && ::dup2(app.stdout_fd, STDOUT_FILENO) < 0)
+    return Error::from_errno("redirect stdout");
+  if (app.stderr_fd >= 0 && ::dup2(app.stderr_fd, STDERR_FILENO) < 0)
+    return Error::from_errno("redirect stderr");
+  return ok();
+}
+
 Result<void> set_up_stdio(int terminal_fd) {
   if (terminal_fd >= 0) {
     if (::setsid() < 0) return Error::from_errno("start a session for the terminal");
@@ -118,6 +127,7 @@ Result<void> set_up(const AppSpec& app) {
   if (app.oom_score_adj) PODRT_TRY(set_oom_score_adj(*app.oom_score_adj));
   PODRT_TRY(apply_rlimits(app.rlimits));
   if (!app.inherit_stdin) PODRT_TRY(set_up_stdio(app.terminal_fd));
+  if (app.terminal_fd < 0) PODRT_TRY(redirect_output(app));
 
   if (::chroot(app.root.c_str()) != 0) return Error::from_errno("chroot " + app.root);
   if (::chdir("/") != 0) return Error::from_errno("chdir / in " + app.root);

@@ -60,6 +60,10 @@ struct AppSpec {
   /// `podrt enter`: keep the caller's stdin, stdout and stderr as they are. Not in the JSON
   /// plan: the supervisor never starts an app that way.
   bool inherit_stdin = false;
+  /// Where the app's stdout and stderr go (guest-init: pipes it relays to the host); -1: the
+  /// supervisor's own. Ignored with a terminal_fd. Not in the JSON plan, like inherit_stdin.
+  int stdout_fd = -1;
+  int stderr_fd = -1;
 };
 
 /// A whole pod.

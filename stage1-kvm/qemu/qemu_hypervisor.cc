@@ -118,9 +118,11 @@ std::vector<std::string> qemu_arguments(const VmSpec& spec, const std::string& q
                                            ",format=raw,if=none,readonly=on,cache=none,aio=threads",
                              "-device", "virtio-blk-device,drive=" + id});
   }
-  argv.insert(argv.end(), {"-device", "virtio-serial-device,max_ports=1", "-chardev",
+  // The control channel: a named virtio-serial port (not a virtconsole, which QEMU 7.2 lets
+  // drop bytes when the host reads slower than the guest writes; a port applies backpressure).
+  argv.insert(argv.end(), {"-device", "virtio-serial-device,max_ports=2", "-chardev",
                            "socket,id=control,fd=" + std::to_string(spec.control_fd), "-device",
-                           "virtconsole,chardev=control"});
+                           "virtserialport,chardev=control,name=podrt.control"});
   for (size_t i = 0; i < spec.shares.size(); ++i) {
     const VmShare& share = spec.shares[i];
     std::string id = "share" + std::to_string(i);

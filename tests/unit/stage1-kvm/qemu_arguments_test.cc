@@ -45,7 +45,7 @@ TEST(QemuArguments, AMicrovmWithTheSpecsDevicesDisksFirst) {
   EXPECT_NE(after(argv, "-drive", 0).find("file=/store/a,,b.erofs,format=raw"), std::string::npos)
       << after(argv, "-drive", 0);
   EXPECT_NE(after(argv, "-drive", 1).find("readonly=on"), std::string::npos);
-  EXPECT_LT(index_of(argv, "virtio-blk-device"), index_of(argv, "virtconsole"))
+  EXPECT_LT(index_of(argv, "virtio-blk-device"), index_of(argv, "virtserialport"))
       << "block devices come first: the guest names them vda, vdb in probe order";
   EXPECT_EQ(after(argv, "-chardev", 0), "socket,id=console,fd=6");
   EXPECT_EQ(after(argv, "-chardev", 1), "socket,id=control,fd=5");
