@@ -154,6 +154,7 @@ Result<PreparedPod> prepare(GuestConfig& config) {
 
   RelayOptions options;
   options.supervisor = *supervisor;
+  options.plan = &config->plan;
   options.outputs = std::move(pod->stdio.outputs);
   options.terminal = std::move(pod->stdio.terminal);
   options.kill_leftovers = true;

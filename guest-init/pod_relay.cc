@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "guest-init/exec_session.h"
 
 namespace podrt::guest_init {
 namespace {
@@ -139,6 +140,21 @@ void PodRelay::dispatch_buffered() {
 }
 
 void PodRelay::dispatch(const Frame& frame) {
+  if (frame.type == FrameType::kExec) {
+    start_session(frame);
+    return;
+  }
+  if (frame.channel >= guest_protocol::kFirstExecChannel) {
+    ExecSession* target = session(frame.channel);
+    if (target == nullptr) return;  // it has ended already
+    if (frame.type == FrameType::kStdin) {
+      session_input(*target, frame.payload);
+    } else if (frame.type == FrameType::kSignal) {
+      if (auto signal = parse_number(frame.payload, 1, SIGRTMAX); signal && !target->code)
+        ::kill(target->pid, static_cast<int>(*signal));
+    }
+    return;
+  }
   switch (frame.type) {
     case FrameType::kSignal:
       forward_signal(frame.payload);
@@ -154,6 +170,55 @@ void PodRelay::dispatch(const Frame& frame) {
                    std::to_string(static_cast<int>(frame.type)) +
                    " from the host while the pod runs; ignored");
   }
+}
+
+void PodRelay::start_session(const Frame& frame) {
+  auto fail = [&](const std::string& message) {
+    channel_->queue(FrameType::kFailure, frame.channel, "guest-init: " + message);
+  };
+  if (frame.channel < guest_protocol::kFirstExecChannel || session(frame.channel) != nullptr)
+    return fail("exec on channel " + std::to_string(frame.channel) + ", which is not free");
+  if (options_.plan == nullptr || supervisor_code_) return fail("the pod is not running");
+  auto started = start_exec(*options_.plan, frame.payload);
+  if (!started) return fail(started.error().message());
+  ExecSession added;
+  added.channel = frame.channel;
+  added.pid = started->pid;
+  added.stdin_fd = std::move(started->stdin_fd);
+  sessions_.push_back(std::move(added));
+  options_.outputs.push_back({std::move(started->stdout_fd), FrameType::kStdout, frame.channel});
+  options_.outputs.push_back({std::move(started->stderr_fd), FrameType::kStderr, frame.channel});
+}
+
+PodRelay::ExecSession* PodRelay::session(uint8_t channel) {
+  for (ExecSession& candidate : sessions_)
+    if (candidate.channel == channel) return &candidate;
+  return nullptr;
+}
+
+void PodRelay::session_input(ExecSession& target, const std::string& payload) {
+  if (payload.empty()) {  // end of input
+    target.stdin_fd.reset();
+    return;
+  }
+  size_t done = 0;
+  while (target.stdin_fd && done < payload.size()) {
+    ssize_t n = ::write(target.stdin_fd.get(), payload.data() + done, payload.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // the command stopped reading: drop its input
+      target.stdin_fd.reset();
+      return;
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+// The exit frame goes once the command has exited and its output has all been sent.
+void PodRelay::finish_session_if_done(uint8_t channel) {
+  ExecSession* target = session(channel);
+  if (target == nullptr || !target->code || target->open_outputs > 0) return;
+  channel_->queue(FrameType::kExecExited, channel, std::to_string(*target->code));
+  sessions_.erase(sessions_.begin() + (target - sessions_.data()));
 }
 
 void PodRelay::forward_signal(const std::string& payload) {
@@ -236,6 +301,12 @@ void PodRelay::close_output(size_t index) {
   OutputSource& source = options_.outputs[index];
   loop_.unwatch(source.fd.get());
   source.fd.reset();
+  if (source.channel >= guest_protocol::kFirstExecChannel) {
+    if (ExecSession* owner = session(source.channel)) {
+      --owner->open_outputs;
+      finish_session_if_done(source.channel);
+    }
+  }
 }
 
 void PodRelay::on_child_signal() {
@@ -245,8 +316,15 @@ void PodRelay::on_child_signal() {
   // SIGCHLDs coalesce: reap everything that has exited, orphans of the guest included.
   int status = 0;
   pid_t pid;
-  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
+  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
     if (pid == options_.supervisor && !supervisor_code_) supervisor_exited(status);
+    for (ExecSession& candidate : sessions_)
+      if (candidate.pid == pid && !candidate.code) {
+        candidate.code = exit_code_of(status);
+        finish_session_if_done(candidate.channel);
+        break;
+      }
+  }
 }
 
 void PodRelay::supervisor_exited(int status) {

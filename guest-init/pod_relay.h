@@ -16,6 +16,7 @@
 #include "common/unique_fd.h"
 #include "guest-init/control_channel.h"
 #include "guest-init/event_loop.h"
+#include "common/supervisor/pod_plan.h"
 #include "guest-init/pod_stdio.h"
 
 namespace podrt::guest_init {
@@ -26,6 +27,9 @@ inline constexpr size_t kOutputChunk = 64 * 1024;
 
 struct RelayOptions {
   pid_t supervisor = -1;
+  /// The plan the supervisor runs (roots, cgroups filled in): `podrt enter` sessions start
+  /// their commands from it. Null: exec frames are refused.
+  const supervisor::PodPlan* plan = nullptr;
   std::vector<OutputSource> outputs;
   UniqueFd terminal;  ///< the app's pty master (interactive), or none
   /// PID 1 only: once the supervisor exited, SIGKILL every process left (kill(-1)), so that
@@ -66,6 +70,18 @@ class PodRelay {
   void close_output(size_t index);
   void supervisor_exited(int status);
   bool pod_over() const;
+  // podrt enter sessions (exec frames), each on its own channel.
+  struct ExecSession {
+    uint8_t channel = 0;
+    pid_t pid = -1;
+    UniqueFd stdin_fd;
+    int open_outputs = 2;
+    std::optional<int> code;
+  };
+  void start_session(const guest_protocol::Frame& frame);
+  ExecSession* session(uint8_t channel);
+  void session_input(ExecSession& session, const std::string& payload);
+  void finish_session_if_done(uint8_t channel);
 
   ControlChannel* channel_;
   RelayOptions options_;
@@ -75,6 +91,7 @@ class PodRelay {
   std::optional<Clock::time_point> drain_deadline_;
   std::string terminal_input_;  ///< stdin bytes the pty did not take yet
   std::optional<Error> error_;  ///< the channel's, ends the loop
+  std::vector<ExecSession> sessions_;
 };
 
 }  // namespace podrt::guest_init

@@ -92,6 +92,16 @@ TEST_P(KvmPodTest, StopEndsAHungAppAndAKilledStage1LeavesNoVm) {
   auto [pid, uuid] = start_kvm(first);
   ASSERT_FALSE(uuid.empty());
   ASSERT_TRUE(wait_for_file(marks + "/first")) << "the app never started";
+  // enter goes through the control channel: the command runs in the app, in the guest.
+  CommandResult entered = run_command({"sh", "-c", "echo typed | " + std::string(PODRT_BINARY) +
+                                       " --dir " + data_dir() + " enter " + uuid +
+                                       " -- /bin/sh -c 'cat; echo $AC_APP_NAME; uname -r; exit 4'"});
+  EXPECT_EQ(entered.exit_code, 4) << entered.err;
+  EXPECT_EQ(entered.out.rfind("typed\nbusybox\n6.1.", 0), 0u) << entered.out;
+  CommandResult no_app = podrt({"enter", "--app=nope", uuid, "--", "/bin/true"});
+  EXPECT_EQ(no_app.exit_code, 254);
+  EXPECT_NE(no_app.err.find("no app nope"), std::string::npos) << no_app.err;
+  EXPECT_EQ(podrt({"enter", uuid, "--", "/bin/nonexistent"}).exit_code, 127);
   CommandResult stop = podrt({"stop", uuid});
   EXPECT_EQ(stop.exit_code, 0) << stop.err;
   EXPECT_EQ(wait_for(pid), 143) << "podrt run exits with the app's code: SIGTERM";
@@ -110,6 +120,17 @@ TEST_P(KvmPodTest, StopEndsAHungAppAndAKilledStage1LeavesNoVm) {
     if (!vm_gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(vm_gone) << "the VM died with its stage1";
+}
+
+TEST_P(KvmPodTest, InteractiveGivesTheAppATerminalWithTheCallersSize) {
+  // script(1) gives podrt a terminal, as a user's shell would.
+  std::string command = std::string("stty cols 100 rows 30; ") + PODRT_BINARY + " --dir " +
+                        data_dir() + " run --stage1=kvm --net=none --interactive example.com/busybox";
+  CommandResult result = run_command({"sh", "-c", "(printf 'tty; stty size; exit 9\\n') | "
+                                      "script -eqc '" + command + "' /dev/null"});
+  EXPECT_EQ(result.exit_code, 9) << result.err;
+  EXPECT_NE(result.out.find("/dev/console"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("30 100"), std::string::npos) << result.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stage1s, KvmPodTest, ::testing::Values("kvm"), stage1_name);
