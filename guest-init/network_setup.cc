@@ -45,6 +45,25 @@ Result<void> bring_up(int socket, const char* name) {
   return interface_ioctl(socket, SIOCSIFFLAGS, request, "bring up");
 }
 
+// SIOCADDRT / SIOCDELRT of `destination`/`mask` on eth0, through `gateway` or on the link.
+Result<void> change_route(int socket, unsigned long command, in_addr destination, in_addr mask,
+                          std::optional<in_addr> gateway, const std::string& what) {
+  rtentry route{};
+  route.rt_dst = ipv4_sockaddr(destination);
+  route.rt_genmask = ipv4_sockaddr(mask);
+  route.rt_flags = RTF_UP;
+  if (gateway) {
+    route.rt_gateway = ipv4_sockaddr(*gateway);
+    route.rt_flags |= RTF_GATEWAY;
+  }
+  if (mask.s_addr == INADDR_BROADCAST) route.rt_flags |= RTF_HOST;
+  char device[IFNAMSIZ];
+  std::strncpy(device, kInterface, sizeof device);
+  route.rt_dev = device;
+  if (::ioctl(socket, command, &route) != 0) return Error::from_errno(what);
+  return ok();
+}
+
 Result<void> configure_eth0(int socket, const guest_protocol::GuestNetwork& network) {
   in_addr address = PODRT_TRY(parse_ipv4(network.address, "network address"));
   if (network.prefix_length > 32)
@@ -67,17 +86,19 @@ Result<void> configure_eth0(int socket, const guest_protocol::GuestNetwork& netw
   PODRT_TRY(bring_up(socket, kInterface));
   if (!gateway) return ok();
 
-  rtentry route{};
-  route.rt_dst = ipv4_sockaddr(in_addr{INADDR_ANY});
-  route.rt_genmask = ipv4_sockaddr(in_addr{INADDR_ANY});
-  route.rt_gateway = ipv4_sockaddr(*gateway);
-  route.rt_flags = RTF_UP | RTF_GATEWAY;
-  char device[IFNAMSIZ];
-  std::strncpy(device, kInterface, sizeof device);
-  route.rt_dev = device;
-  if (::ioctl(socket, SIOCADDRT, &route) != 0)
-    return Error::from_errno("add the default route via " + network.gateway);
-  return ok();
+  if (network.subnet_via_gateway) {
+    // As CNI ptp lays out a netns: only the gateway is on the link; the rest of the subnet
+    // (the other pods) is reached through it.
+    in_addr mask = netmask_for_prefix(network.prefix_length);
+    in_addr subnet{address.s_addr & mask.s_addr};
+    PODRT_TRY(change_route(socket, SIOCDELRT, subnet, mask, std::nullopt, "remove the on-link subnet route"));
+    PODRT_TRY(change_route(socket, SIOCADDRT, *gateway, netmask_for_prefix(32), std::nullopt,
+                           "add the route to the gateway " + network.gateway));
+    PODRT_TRY(change_route(socket, SIOCADDRT, subnet, mask, gateway,
+                           "route the subnet via " + network.gateway));
+  }
+  return change_route(socket, SIOCADDRT, in_addr{INADDR_ANY}, in_addr{INADDR_ANY}, gateway,
+                      "add the default route via " + network.gateway);
 }
 
 }  // namespace

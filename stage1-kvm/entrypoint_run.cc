@@ -52,13 +52,6 @@ class PodResources {
   std::string pod_dir_;
 };
 
-Result<void> set_cloexec(int fd) {
-  int flags = ::fcntl(fd, F_GETFD);
-  if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0)
-    return Error::from_errno("set close-on-exec on fd " + std::to_string(fd));
-  return ok();
-}
-
 Result<std::pair<UniqueFd, UniqueFd>> stream_socket_pair() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
@@ -81,16 +74,7 @@ std::string kernel_command_line(bool debug) {
 
 Result<int> run_pod(const KvmRunOptions& options) {
   const stage1::RunOptions& pod_options = options.pod;
-  const char* lock_fd = ::getenv("PODRT_LOCK_FD");
-  if (lock_fd == nullptr) return Error::invalid("PODRT_LOCK_FD is not set: run pods with podrt run");
-  PODRT_TRY(set_cloexec(std::atoi(lock_fd)));
-  ::unsetenv("PODRT_LOCK_FD");
-
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::from_errno("getcwd");
-  stage1::LoadedPod pod = PODRT_TRY(stage1::load_pod(cwd, pod_options.data_dir, pod_options.uuid));
-  if (pod_options.interactive && pod.apps.size() != 1)
-    return Error::invalid("--interactive needs a pod with exactly one app");
+  stage1::LoadedPod pod = PODRT_TRY(stage1::take_pod_to_run(pod_options));
   if (pod_options.private_users)
     return Error::invalid("--private-users is for --stage1=ns: a kvm pod's ids are the guest's own");
   for (const std::string& net : pod_options.networks)
@@ -115,13 +99,7 @@ Result<int> run_pod(const KvmRunOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must not kill the pod's stage1
 
   PodResources resources(pod.dir);
-  stage1::network::NetworkOptions net_options;
-  net_options.networks = pod_options.networks.empty() ? std::vector<std::string>{"default"}
-                                                      : pod_options.networks;
-  net_options.ports = stage1::port_forwards(pod);
-  net_options.data_dir = pod_options.data_dir;
-  net_options.pod_dir = pod.dir;
-  net_options.pod_uuid = pod.uuid;
+  stage1::network::NetworkOptions net_options = stage1::pod_network_options(pod, pod_options);
   bool no_network = net_options.networks == std::vector<std::string>{"none"};
   if (no_network && !net_options.ports.empty())
     return Error::invalid("--port needs a pod network: not --net=none");

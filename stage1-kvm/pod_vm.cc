@@ -124,8 +124,10 @@ Result<PodVm> plan_pod_vm(const stage1::LoadedPod& pod, const stage1::RunOptions
                           std::to_string(network.attachments.size()));
   if (!network.attachments.empty()) {
     const stage1::network::NetworkAttachment& attachment = network.attachments[0];
+    // podrt's own networks are CNI ptp: routed through the host, no neighbour on the link.
+    bool ptp = attachment.network == "default" || attachment.network == "default-restricted";
     config.network = guest_protocol::GuestNetwork{attachment.ip, prefix_length(attachment.subnet),
-                                                  attachment.gateway, guest_mtu};
+                                                  attachment.gateway, guest_mtu, ptp};
   }
   config.harden_paths = !options.disable_paths;
   config.interactive = options.interactive;

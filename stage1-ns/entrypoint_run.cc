@@ -69,13 +69,6 @@ std::string beside_self(const std::string& name) {
   return dir.substr(0, dir.rfind('/') + 1) + name;
 }
 
-Result<void> set_cloexec(int fd) {
-  int flags = ::fcntl(fd, F_GETFD);
-  if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0)
-    return Error::from_errno("set close-on-exec on fd " + std::to_string(fd));
-  return ok();
-}
-
 Result<cgroups::Cgroup> make_pod_cgroup(const LoadedPod& pod) {
   cgroups::Hierarchies hierarchies = PODRT_TRY(cgroups::Hierarchies::detect());
   std::string relative = "podrt-" + pod.uuid;
@@ -143,17 +136,7 @@ void report_oom(const LoadedPod& pod, const std::vector<cgroups::Cgroup>& app_cg
 }  // namespace
 
 Result<int> run_pod(const RunOptions& options) {
-  // The lock stays with this process (it means "running") and must not leak into the pod.
-  const char* lock_fd = ::getenv("PODRT_LOCK_FD");
-  if (lock_fd == nullptr) return Error::invalid("PODRT_LOCK_FD is not set: run pods with podrt run");
-  PODRT_TRY(set_cloexec(std::atoi(lock_fd)));
-  ::unsetenv("PODRT_LOCK_FD");
-
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::from_errno("getcwd");
-  LoadedPod pod = PODRT_TRY(load_pod(cwd, options.data_dir, options.uuid));
-  if (options.interactive && pod.apps.size() != 1)
-    return Error::invalid("--interactive needs a pod with exactly one app");
+  LoadedPod pod = PODRT_TRY(take_pod_to_run(options));
   // Made now, while stage1 has no thread: creating it forks.
   std::optional<UserNamespace> userns;
   if (options.private_users) {
@@ -174,12 +157,7 @@ Result<int> run_pod(const RunOptions& options) {
   PodResources resources(pod.dir);
   resources.cgroup = PODRT_TRY(make_pod_cgroup(pod));
 
-  network::NetworkOptions net_options;
-  net_options.networks = options.networks.empty() ? std::vector<std::string>{"default"} : options.networks;
-  net_options.ports = port_forwards(pod);
-  net_options.data_dir = options.data_dir;
-  net_options.pod_dir = pod.dir;
-  net_options.pod_uuid = pod.uuid;
+  network::NetworkOptions net_options = pod_network_options(pod, options);
   bool loopback_only = net_options.networks == std::vector<std::string>{"none"};
   if (loopback_only && !net_options.ports.empty())
     return Error::invalid("--port needs a pod network: not --net=none");

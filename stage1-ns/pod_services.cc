@@ -1,10 +1,40 @@
 #include "stage1-ns/pod_services.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "common/supervisor/supervisor.h"
 
 namespace podrt::stage1 {
+
+Result<LoadedPod> take_pod_to_run(const RunOptions& options) {
+  const char* lock_fd = ::getenv("PODRT_LOCK_FD");
+  if (lock_fd == nullptr) return Error::invalid("PODRT_LOCK_FD is not set: run pods with podrt run");
+  int fd = std::atoi(lock_fd);
+  int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0 || ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0)
+    return Error::from_errno("set close-on-exec on the pod lock (fd " + std::to_string(fd) + ")");
+  ::unsetenv("PODRT_LOCK_FD");
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return Error::from_errno("getcwd");
+  LoadedPod pod = PODRT_TRY(load_pod(cwd, options.data_dir, options.uuid));
+  if (options.interactive && pod.apps.size() != 1)
+    return Error::invalid("--interactive needs a pod with exactly one app");
+  return pod;
+}
+
+network::NetworkOptions pod_network_options(const LoadedPod& pod, const RunOptions& options) {
+  network::NetworkOptions net_options;
+  net_options.networks = options.networks.empty() ? std::vector<std::string>{"default"} : options.networks;
+  net_options.ports = port_forwards(pod);
+  net_options.data_dir = options.data_dir;
+  net_options.pod_dir = pod.dir;
+  net_options.pod_uuid = pod.uuid;
+  return net_options;
+}
 
 std::optional<std::string> metadata_address(const network::PodNetwork& net) {
   if (net.host) return "127.0.0.1";

@@ -14,8 +14,17 @@
 #include "common/result.h"
 #include "stage1-ns/loaded_pod.h"
 #include "stage1-ns/network/pod_network.h"
+#include "stage1-ns/run_options.h"
 
 namespace podrt::stage1 {
+
+/// The start of every run entrypoint: keeps stage0's pod lock (PODRT_LOCK_FD) for this
+/// process's life without letting it leak into the pod (the lock means "running"), and loads
+/// the pod from the working directory (the pod directory).
+Result<LoadedPod> take_pod_to_run(const RunOptions& options);
+
+/// What the pod's --net entries (default: "default") and exposed ports ask of CNI.
+network::NetworkOptions pod_network_options(const LoadedPod& pod, const RunOptions& options);
 
 /// The pod manifest's exposed ports, matched to the apps' ports.
 std::vector<network::PortForward> port_forwards(const LoadedPod& pod);

@@ -89,6 +89,10 @@ Result<GuestNetwork> read_network(const Json& item, const std::string& path) {
       static_cast<uint32_t>(PODRT_TRY(optional_uint(item, "prefixLength", path, 32)).value_or(24));
   network.gateway = PODRT_TRY(appc::optional_string(item, "gateway", path)).value_or("");
   network.mtu = static_cast<uint32_t>(PODRT_TRY(optional_uint(item, "mtu", path, 65535)).value_or(1500));
+  network.subnet_via_gateway =
+      PODRT_TRY(appc::optional_bool(item, "subnetViaGateway", path)).value_or(false);
+  if (network.subnet_via_gateway && network.gateway.empty())
+    return Error::invalid(field_path(path, "subnetViaGateway") + ": needs a gateway");
   return network;
 }
 
@@ -165,7 +169,8 @@ nlohmann::json to_json(const GuestConfig& config) {
     root["network"] = {{"address", config.network->address},
                        {"prefixLength", config.network->prefix_length},
                        {"gateway", config.network->gateway},
-                       {"mtu", config.network->mtu}};
+                       {"mtu", config.network->mtu},
+                       {"subnetViaGateway", config.network->subnet_via_gateway}};
   root["hardenPaths"] = config.harden_paths;
   root["interactive"] = config.interactive;
   return root;

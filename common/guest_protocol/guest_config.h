@@ -54,6 +54,9 @@ struct GuestNetwork {
   uint32_t prefix_length = 24;
   std::string gateway;     ///< default route; empty for none
   uint32_t mtu = 1500;
+  /// CNI ptp's layout: no neighbour is on the link but the gateway, so the subnet is routed
+  /// through it (a pod reaches another pod through the host), as ptp sets up a netns.
+  bool subnet_via_gateway = false;
 };
 
 struct GuestConfig {

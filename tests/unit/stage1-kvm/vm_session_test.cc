@@ -135,6 +135,19 @@ TEST_F(VmSessionTest, AGuestThatDiesEarlyIsReportedWithItsConsolesLastLine) {
   EXPECT_NE(sys::read_file((dir_ / "console.log").string())->find("booting"), std::string::npos);
 }
 
+TEST_F(VmSessionTest, AGuestFloodingItsConsoleCostsAFixedAmount) {
+  std::string flood;
+  for (int i = 0; i < 20000; ++i) flood += "printk storm line " + std::to_string(i) + "\n";
+  std::string script = encode_frame(FrameType::kHello, 0, "6.1.0") +
+                       encode_frame(FrameType::kPodExited, 0, "0");
+  auto code = run(script, flood);
+  ASSERT_TRUE(code) << code.error().message();
+  EXPECT_EQ(*code, 0);
+  std::string saved = *sys::read_file((dir_ / "console.log").string());
+  EXPECT_LE(saved.size(), 64u * 1024) << "only the console's tail is kept";
+  EXPECT_NE(saved.find("printk storm line 19999"), std::string::npos) << "the tail is the newest part";
+}
+
 TEST_F(VmSessionTest, AFailureFromGuestInitIsTheError) {
   auto code = run(encode_frame(FrameType::kHello, 0, "6.1.0") +
                       encode_frame(FrameType::kFailure, 0, "guest-init: mount /dev/vda: No such device"),
