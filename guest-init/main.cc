@@ -17,6 +17,7 @@
 #include "common/guest_protocol/guest_config.h"
 #include "common/log.h"
 #include "common/sys/file.h"
+#include "guest-init/boot_trace.h"
 #include "guest-init/control_channel.h"
 #include "guest-init/early_mounts.h"
 #include "guest-init/guest_paths.h"
@@ -127,6 +128,8 @@ Result<PreparedPod> prepare(GuestConfig& config) {
   if (auto blocked = block_pod_signals(); !blocked) die_on_console(blocked.error());
   if (auto mounted = mount_early_filesystems(); !mounted) die_on_console(mounted.error());
   ensure_stdio();
+  enable_trace_from_cmdline();
+  trace("early mounts done");
   auto device = open_control_device(ControlDevice{}, kControlDeviceTimeoutMs);
   if (!device) die_on_console(device.error());
   auto adopted = ControlChannel::adopt(std::move(*device));
@@ -135,11 +138,14 @@ Result<PreparedPod> prepare(GuestConfig& config) {
   if (auto hello = channel.send(FrameType::kHello, 0, kernel_release()); !hello)
     die_on_console(hello.error());
 
+  trace("hello sent");
   std::vector<int> early_signals;
   auto config = wait_for_config(channel, early_signals);
   if (!config) fail(channel, config.error());
+  trace("config received");
   auto pod = prepare(*config);
   if (!pod) fail(channel, pod.error());
+  trace("pod set up (network, mounts, cgroups)");
 
   std::vector<int> guest_init_fds = {channel.fd()};
   for (const OutputSource& source : pod->stdio.outputs) guest_init_fds.push_back(source.fd.get());
@@ -159,7 +165,9 @@ Result<PreparedPod> prepare(GuestConfig& config) {
   options.terminal = std::move(pod->stdio.terminal);
   options.kill_leftovers = true;
   PodRelay relay(channel, std::move(options));
+  trace("supervisor started");
   auto code = relay.run();
+  trace("pod over");
   if (!code) {
     // No host to report to: the pod ends with the VM.
     log::error(one_line(code.error().message()));
@@ -168,6 +176,7 @@ Result<PreparedPod> prepare(GuestConfig& config) {
   auto results = collect_results(config->plan, pod->app_cgroups, *code);
   if (auto reported = report_pod_end(channel, results, *code); !reported)
     log::error(one_line(reported.error().message()));
+  trace("results sent, ending the VM");
   end_vm();
 }
 

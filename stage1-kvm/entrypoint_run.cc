@@ -63,7 +63,8 @@ std::string kernel_command_line(bool debug) {
   // reboot=t: the guest's final reboot is a triple fault, which ends QEMU (-no-reboot) in
   // milliseconds; panic=-1: a guest kernel panic reboots, so it ends the pod too.
   std::string line = "console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1";
-  if (!debug) line += " quiet";
+  // --debug: the console unmuted, and guest-init's phase timestamps on it.
+  line += debug ? " podrt.trace" : " quiet";
   // Extra kernel arguments, as Firecracker's boot_args: for debugging a guest (and its tests).
   if (const char* extra = std::getenv("PODRT_KVM_KERNEL_ARGS"); extra != nullptr && *extra != '\0')
     line += std::string(" ") + extra;

@@ -13,6 +13,7 @@
 #include "common/supervisor/seccomp_filter.h"
 #include "common/sys/file.h"
 #include "stage0/pods/pod_files.h"
+#include "stage1-ns/seccomp_cache.h"
 
 namespace podrt::stage1 {
 namespace {
@@ -157,6 +158,8 @@ Result<AppPlan> plan_app(const LoadedPod& pod, const LoadedApp& app, const RunOp
   for (const auto& [name, value] : environment) spec.environment.push_back(name + "=" + value);
 
   PODRT_TRY(apply_isolators(app, options, plan));
+  if (spec.seccomp)
+    spec.seccomp_bpf = PODRT_TRY(compiled_seccomp(*spec.seccomp, pod.data_dir + "/cache/seccomp"));
   plan.volume_binds = PODRT_TRY(volume_binds(pod, app));
   return plan;
 }

@@ -155,7 +155,8 @@ void exec_in_app(const AppSpec& app, const std::vector<std::string>& argv) {
   // Built first: an unknown syscall name fails before anything changed.
   std::optional<SeccompFilter> filter;
   if (app.seccomp) {
-    auto built = SeccompFilter::build(*app.seccomp);
+    auto built = app.seccomp_bpf.empty() ? SeccompFilter::build(*app.seccomp)
+                                         : SeccompFilter::from_bpf(app.seccomp_bpf);
     if (!built) fail(app, built.error().message(), kExitPodrtFailure);
     filter.emplace(std::move(*built));
   }

@@ -97,6 +97,35 @@ Result<std::vector<std::vector<std::string>>> read_handlers(const Json& value,
 
 bool is_absolute_path(const std::string& path) { return !path.empty() && path[0] == '/'; }
 
+// A compiled seccomp filter travels as lowercase hex: binary-safe in JSON, no codec library.
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char byte : bytes) {
+    hex.push_back(kDigits[byte >> 4]);
+    hex.push_back(kDigits[byte & 0xf]);
+  }
+  return hex;
+}
+
+Result<std::string> from_hex(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return Error::invalid("odd number of hex digits");
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int high = digit(hex[i]), low = digit(hex[i + 1]);
+    if (high < 0 || low < 0) return Error::invalid("not lowercase hex");
+    bytes.push_back(static_cast<char>(high << 4 | low));
+  }
+  return bytes;
+}
+
 Result<SeccompPolicy> read_seccomp(const Json& value, const std::string& path) {
   PODRT_TRY(check_object(value, path, {"mode", "syscalls", "errno"}));
   SeccompPolicy policy;
@@ -147,7 +176,7 @@ Result<AppSpec> read_app(const Json& value, const std::string& path) {
   PODRT_TRY(check_object(
       value, path,
       {"name", "root", "exec", "environment", "working_directory", "user", "group",
-       "supplementary_gids", "capabilities", "seccomp", "no_new_privileges", "rlimits",
+       "supplementary_gids", "capabilities", "seccomp", "seccomp_bpf", "no_new_privileges", "rlimits",
        "oom_score_adj", "cgroup_procs_files", "pre_start", "post_stop", "terminal_fd"}));
   AppSpec app;
   PODRT_TRY(read_string_field(value, "name", path, app.name, true));
@@ -189,6 +218,11 @@ Result<AppSpec> read_app(const Json& value, const std::string& path) {
   }
   if (const Json* seccomp = member(value, "seccomp"); seccomp != nullptr && !seccomp->is_null())
     app.seccomp = PODRT_TRY(read_seccomp(*seccomp, path + ".seccomp"));
+  if (const Json* bpf = member(value, "seccomp_bpf")) {
+    std::string hex = PODRT_TRY(read_string(*bpf, path + ".seccomp_bpf"));
+    app.seccomp_bpf = PODRT_TRY_CONTEXT(from_hex(hex), path + ".seccomp_bpf");
+    if (!app.seccomp) return Error::invalid(path + ".seccomp_bpf: without a seccomp policy");
+  }
   if (const Json* nnp = member(value, "no_new_privileges")) {
     if (!nnp->is_boolean()) return Error::invalid(path + ".no_new_privileges: expected a boolean");
     app.no_new_privileges = nnp->get<bool>();
@@ -268,6 +302,7 @@ Json app_to_json(const AppSpec& app) {
                {"post_stop", app.post_stop},
                {"terminal_fd", app.terminal_fd}};
   if (app.seccomp) json["seccomp"] = seccomp_to_json(*app.seccomp);
+  if (!app.seccomp_bpf.empty()) json["seccomp_bpf"] = to_hex(app.seccomp_bpf);
   if (app.oom_score_adj) json["oom_score_adj"] = *app.oom_score_adj;
   return json;
 }

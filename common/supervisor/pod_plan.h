@@ -47,6 +47,9 @@ struct AppSpec {
   /// A root app keeps these as effective/permitted too; a non-root app gets none.
   std::vector<std::string> capabilities;
   std::optional<SeccompPolicy> seccomp;
+  /// `seccomp` compiled to BPF by stage1 (cached per policy on the host): loaded as is, so an
+  /// app start does not compile it. Empty: the supervisor compiles `seccomp` itself.
+  std::string seccomp_bpf;
   bool no_new_privileges = false;
   std::vector<ResourceLimit> rlimits;
   std::optional<int> oom_score_adj;

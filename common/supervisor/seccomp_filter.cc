@@ -1,6 +1,11 @@
 #include "common/supervisor/seccomp_filter.h"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -205,13 +210,46 @@ Result<SeccompFilter> SeccompFilter::build(const SeccompPolicy& policy) {
   return filter;
 }
 
+Result<SeccompFilter> SeccompFilter::from_bpf(std::string program) {
+  if (program.empty() || program.size() % sizeof(sock_filter) != 0 ||
+      program.size() / sizeof(sock_filter) > BPF_MAXINSNS)
+    return Error::invalid("seccomp: a compiled filter of " + std::to_string(program.size()) +
+                          " bytes is not a BPF program");
+  SeccompFilter filter(nullptr);
+  filter.program_ = std::move(program);
+  return filter;
+}
+
+Result<std::string> SeccompFilter::export_bpf() const {
+  if (!program_.empty()) return program_;
+  if (context_ == nullptr) return std::string();
+  // libseccomp 2.5 exports to an fd only.
+  int fd = ::memfd_create("podrt-seccomp", MFD_CLOEXEC);
+  if (fd < 0) return Error::from_errno("seccomp: memfd for the compiled filter");
+  std::string program;
+  int rc = seccomp_export_bpf(context_, fd);
+  if (rc == 0) {
+    char buffer[4096];
+    ssize_t n;
+    off_t offset = 0;
+    while ((n = ::pread(fd, buffer, sizeof buffer, offset)) > 0) {
+      program.append(buffer, static_cast<size_t>(n));
+      offset += n;
+    }
+  }
+  ::close(fd);
+  if (rc != 0) return Error::with_code(-rc, "seccomp: compile the filter");
+  return program;
+}
+
 SeccompFilter::SeccompFilter(SeccompFilter&& other) noexcept
-    : context_(std::exchange(other.context_, nullptr)) {}
+    : context_(std::exchange(other.context_, nullptr)), program_(std::move(other.program_)) {}
 
 SeccompFilter& SeccompFilter::operator=(SeccompFilter&& other) noexcept {
   if (this != &other) {
     if (context_ != nullptr) seccomp_release(context_);
     context_ = std::exchange(other.context_, nullptr);
+    program_ = std::move(other.program_);
   }
   return *this;
 }
@@ -221,6 +259,14 @@ SeccompFilter::~SeccompFilter() {
 }
 
 Result<void> SeccompFilter::load() const {
+  if (!program_.empty()) {
+    // What seccomp_load does with podrt's attributes: SECCOMP_MODE_FILTER, no flags.
+    sock_fprog prog{static_cast<unsigned short>(program_.size() / sizeof(sock_filter)),
+                    const_cast<sock_filter*>(reinterpret_cast<const sock_filter*>(program_.data()))};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      return Error::from_errno("load the seccomp filter");
+    return ok();
+  }
   if (context_ == nullptr) return ok();
   int rc = seccomp_load(context_);
   if (rc != 0) return Error::with_code(-rc, "load the seccomp filter");

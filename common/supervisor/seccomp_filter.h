@@ -29,6 +29,9 @@ SeccompPolicy default_seccomp_policy();
 class SeccompFilter {
  public:
   static Result<SeccompFilter> build(const SeccompPolicy& policy);
+  /// A filter compiled before (export_bpf), loaded as is: what the pod init and guest-init
+  /// use, so that no app start pays for libseccomp's compilation (slow under emulation).
+  static Result<SeccompFilter> from_bpf(std::string program);
   SeccompFilter(SeccompFilter&& other) noexcept;
   SeccompFilter& operator=(SeccompFilter&& other) noexcept;
   SeccompFilter(const SeccompFilter&) = delete;
@@ -39,11 +42,14 @@ class SeccompFilter {
   /// set no_new_privs first; this never sets it behind the caller's back.
   Result<void> load() const;
   /// False when the policy filters nothing (retain @appc.io/all).
-  bool active() const { return context_ != nullptr; }
+  bool active() const { return context_ != nullptr || !program_.empty(); }
+  /// The compiled BPF program (struct sock_filter[]); empty for an inactive filter.
+  Result<std::string> export_bpf() const;
 
  private:
   explicit SeccompFilter(void* context) : context_(context) {}
   void* context_ = nullptr;  // scmp_filter_ctx
+  std::string program_;      // from_bpf's
 };
 
 }  // namespace podrt::supervisor

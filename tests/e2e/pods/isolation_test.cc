@@ -16,6 +16,17 @@ TEST_P(Stage1IsolationTest, AnAppOverItsMemoryLimitIsOomKilledAndThePodSaysSo) {
   EXPECT_NE(over.err.find("out of memory"), std::string::npos) << over.err;
 }
 
+TEST_P(Stage1IsolationTest, CapabilitiesAndSeccompAreTheSameInsideEitherStage1) {
+  // appc's 14 default capabilities, bounding and effective; Docker's allow-list as the filter.
+  CommandResult defaults = probe_in_stage1({}, {"caps"});
+  EXPECT_NE(defaults.out.find("CapBnd=00000000a80425fb"), std::string::npos) << defaults.out;
+  CommandResult filtered = probe_in_stage1({}, {"seccomp"});
+  EXPECT_NE(filtered.out.find("Seccomp=2"), std::string::npos) << filtered.out;
+  CommandResult removed = probe_in_stage1({"--seccomp=mode=remove,errno=ENOSYS,getcwd"}, {"cwd"});
+  EXPECT_NE(removed.exit_code, 0);
+  EXPECT_NE(removed.err.find("Function not implemented"), std::string::npos) << removed.err;
+}
+
 TEST_P(Stage1IsolationTest, HostVolumesReadWriteAndReadOnlyAndEmptyVolumes) {
   std::string rw_dir = scratch() + "/rw", ro_dir = scratch() + "/ro";
   std::filesystem::create_directories(rw_dir);

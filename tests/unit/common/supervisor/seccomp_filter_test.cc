@@ -84,5 +84,38 @@ TEST(SeccompFilter, RetainAllBuildsNoFilterAndDefaultPolicyIsRkts) {
   EXPECT_TRUE(built->active());
 }
 
+TEST(SeccompFilter, ACompiledProgramTravelsInThePlanAndLoadsAsIs) {
+  auto built = SeccompFilter::build(default_seccomp_policy());
+  ASSERT_TRUE(built) << built.error().message();
+  auto program = built->export_bpf();
+  ASSERT_TRUE(program) << program.error().message();
+  EXPECT_GT(program->size(), 100u * 8) << "Docker's allow-list is hundreds of instructions";
+  EXPECT_EQ(program->size() % 8, 0u);
+  auto loaded = SeccompFilter::from_bpf(*program);
+  ASSERT_TRUE(loaded);
+  EXPECT_TRUE(loaded->active());
+  EXPECT_EQ(*loaded->export_bpf(), *program);
+  EXPECT_FALSE(SeccompFilter::from_bpf("")) << "not a program";
+  EXPECT_FALSE(SeccompFilter::from_bpf("12345")) << "not whole instructions";
+
+  PodPlan plan;
+  plan.status_dir = "/podrt/status";
+  AppSpec app;
+  app.name = "web";
+  app.root = "/";
+  app.exec = {"/bin/true"};
+  app.seccomp = default_seccomp_policy();
+  app.seccomp_bpf = *program;
+  plan.apps.push_back(app);
+  nlohmann::json json = to_json(plan);
+  auto parsed = parse_pod_plan(json.dump());
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->apps[0].seccomp_bpf, *program) << "binary-safe through JSON";
+  json["apps"][0]["seccomp_bpf"] = "zz";
+  EXPECT_FALSE(parse_pod_plan(json.dump()));
+  json["apps"][0]["seccomp_bpf"] = "abc";
+  EXPECT_FALSE(parse_pod_plan(json.dump()));
+}
+
 }  // namespace
 }  // namespace podrt::supervisor
