@@ -109,9 +109,11 @@ Result<PreparedPod> prepare(GuestConfig& config) {
       ::sethostname(config.hostname.data(), config.hostname.size()) != 0)
     return Error::from_errno("set the hostname " + config.hostname);
   PODRT_TRY(set_up_network(config.network));
+  trace("network up");
   PreparedPod pod;
   pod.stdio = PODRT_TRY(make_pod_stdio(config.plan, config.interactive));
   PODRT_TRY(mount_pod(plan_pod_mounts(config, pod.stdio.terminal_path)));
+  trace("app roots mounted");
   cgroups::Hierarchies hierarchies = PODRT_TRY(cgroups::Hierarchies::detect());
   pod.app_cgroups = PODRT_TRY(create_pod_cgroups(hierarchies, kPodCgroup, config));
   // Where guest-init mounted them, whatever the host wrote.
