@@ -20,10 +20,12 @@ namespace {
 
 using guest_protocol::FrameType;
 
+// MSG_NOSIGNAL: stage1 may close as soon as it has answered (a refused request), and a broken
+// pipe must not kill us before we read its answer.
 Result<void> send_all(int fd, const std::string& bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Error::from_errno("write to the pod's stage1");
     done += static_cast<size_t>(n);
@@ -72,12 +74,14 @@ Result<int> enter_pod(const std::string& uuid, const std::string& app,
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+      // Input stage1 no longer takes is dropped; its answer is still read below.
       if (n > 0) {
-        PODRT_TRY(send_all(stage1.get(), guest_protocol::encode_frame(
-                                             FrameType::kStdin, 0, std::string_view(buffer, static_cast<size_t>(n)))));
+        if (!send_all(stage1.get(), guest_protocol::encode_frame(
+                                        FrameType::kStdin, 0, std::string_view(buffer, static_cast<size_t>(n)))))
+          stdin_open = false;
       } else if (n == 0 || errno != EINTR) {
         stdin_open = false;
-        PODRT_TRY(send_all(stage1.get(), guest_protocol::encode_frame(FrameType::kStdin, 0, "")));
+        (void)send_all(stage1.get(), guest_protocol::encode_frame(FrameType::kStdin, 0, ""));
       }
     }
     if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
