@@ -42,9 +42,10 @@ Result<Entry> parse_entry(const std::string& entry) {
 /// Fills in what podrt owns in every config it passes on.
 void complete_config(json& config, const std::string& data_dir) {
   if (!config.contains("cniVersion")) config["cniVersion"] = kCniVersion;
-  // host-local keeps its leases in podrt's data dir rather than /var/lib/cni: leases then
-  // belong to podrt's pods only (another CNI runtime on the host using the same network name
-  // cannot hand out or free them), follow --dir, and go when podrt's data is removed.
+  // host-local keeps the user networks' leases in podrt's data dir rather than /var/lib/cni:
+  // leases then belong to podrt's pods only (another CNI runtime on the host using the same
+  // network name cannot hand out or free them), follow --dir, and go when podrt's data is
+  // removed. The built-in networks set theirs (kBuiltinIpamDir).
   if (config.contains("ipam") && config["ipam"].is_object() &&
       config["ipam"].value("type", "") == "host-local" && !config["ipam"].contains("dataDir"))
     config["ipam"]["dataDir"] = data_dir + "/net/ipam";
@@ -61,6 +62,7 @@ json builtin_network_config(const std::string& name) {
             {"ipam",
              {{"type", "host-local"},
               {"subnet", "172.16.28.0/24"},
+              {"dataDir", kBuiltinIpamDir},
               {"routes", json::array({{{"dst", "0.0.0.0/0"}}})}}}};
   }
   if (name == "default-restricted") {
@@ -69,7 +71,7 @@ json builtin_network_config(const std::string& name) {
             {"name", "default-restricted"},
             {"type", "ptp"},
             {"ipMasq", false},
-            {"ipam", {{"type", "host-local"}, {"subnet", "172.31.0.0/16"}}}};
+            {"ipam", {{"type", "host-local"}, {"subnet", "172.31.0.0/16"}, {"dataDir", kBuiltinIpamDir}}}};
   }
   return nullptr;
 }

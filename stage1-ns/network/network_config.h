@@ -31,8 +31,14 @@ nlohmann::json builtin_network_config(const std::string& name);
 /// JSON object with a "name" and a "type" is an error naming the file.
 Result<std::vector<nlohmann::json>> load_user_networks(const std::string& net_d);
 
+/// Where the built-in networks keep their host-local leases: host-wide, beside the pods'
+/// network namespaces, because their subnets and the host's routes to their pods are too (two
+/// data dirs with leases of their own could hand two running pods the same address).
+inline constexpr const char* kBuiltinIpamDir = "/run/podrt/ipam";
+
 /// Resolves --net entries against the built-in networks and <data_dir>/net.d. Every config
-/// gets a cniVersion and, for host-local IPAM, a dataDir under <data_dir>/net/ipam.
+/// gets a cniVersion and, for host-local IPAM, a dataDir: kBuiltinIpamDir for the built-in
+/// networks, <data_dir>/net/ipam for the user's.
 Result<NetworkPlan> plan_networks(const std::vector<std::string>& entries,
                                   const std::string& data_dir);
 

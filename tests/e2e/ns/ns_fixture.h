@@ -35,7 +35,7 @@ class NsPodTest : public PodrtTest {
       for (const std::string& dir : own_cgroup_dirs())
         EXPECT_FALSE(std::filesystem::exists(dir + "/podrt-" + uuid)) << "cgroup " << dir << " of " << uuid;
     }
-    EXPECT_EQ(ip_leases(), 0u) << "IP leases left in " << data_dir() << "/net/ipam";
+    EXPECT_EQ(ip_leases(uuids), 0u) << "IP leases of this test's pods left behind";
   }
 
   /// `podrt run --net=none ...` unless the arguments choose a network.
@@ -91,16 +91,26 @@ class NsPodTest : public PodrtTest {
     return dirs;
   }
 
-  /// host-local keeps one file per leased address (named after it) in its data dir.
-  size_t ip_leases() const {
+  /// host-local keeps one file per leased address (named after it) holding the pod's id: in
+  /// the data dir for user networks, host-wide for the built-in ones (kBuiltinIpamDir). Only
+  /// this test's pods count: other tests' leases are theirs.
+  size_t ip_leases(const std::vector<std::string>& uuids) const {
     size_t leases = 0;
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(data_dir() + "/net/ipam", ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      std::string name = it->path().filename();
-      if (it->is_regular_file() && std::count(name.begin(), name.end(), '.') == 3) ++leases;
+    for (const std::string& root : {data_dir() + "/net/ipam", std::string("/run/podrt/ipam")}) {
+      std::error_code ec;
+      for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        std::string name = it->path().filename();
+        if (!it->is_regular_file() || std::count(name.begin(), name.end(), '.') != 3) continue;
+        std::string holder = read_lease(it->path());
+        for (const std::string& uuid : uuids) leases += holder.find(uuid) != std::string::npos;
+      }
     }
     return leases;
+  }
+  static std::string read_lease(const std::filesystem::path& path) {
+    std::ifstream file(path);
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
   }
 };
 

@@ -92,7 +92,7 @@ TEST_F(NsLifecycleTest, GcCleansUpAfterStage1WasKilled) {
   auto [pid, uuid] = start({"example.com/busybox", "--exec=/bin/sleep", "--", "60"});
   ASSERT_FALSE(uuid.empty());
   EXPECT_TRUE(std::filesystem::exists("/run/podrt/netns/" + uuid));
-  EXPECT_EQ(ip_leases(), 1u);
+  EXPECT_EQ(ip_leases({uuid}), 1u);
   ::kill(pid, SIGKILL);  // stage1 is the `podrt run` process: it execs, it does not fork
   wait_for(pid);
   std::string status;
@@ -104,6 +104,27 @@ TEST_F(NsLifecycleTest, GcCleansUpAfterStage1WasKilled) {
   // TearDown runs gc and checks that netns, cgroups and the lease are gone.
 }
 
+TEST_F(NsLifecycleTest, PodsOfTwoDataDirsNeverShareAnAddress) {
+  // The default network is one subnet with one table of host routes, whatever --dir says.
+  auto [pid, uuid] = start({"example.com/busybox", "--exec=/bin/sleep", "--", "60"});
+  ASSERT_FALSE(uuid.empty());
+  std::string first = podrt_ok({"status", uuid});
+  std::string other_dir = scratch() + "/other-data";
+  ASSERT_EQ(run_command({PODRT_BINARY, "--dir", other_dir, "--insecure-options=image", "fetch",
+                         image_path("busybox.aci")}).exit_code, 0);
+  CommandResult second = run_command({PODRT_BINARY, "--dir", other_dir, "run", "example.com/busybox",
+                                      "--exec=/bin/sh", "--", "-c", "ip -4 -o addr show eth0"});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  std::string first_ip = first.substr(first.find("ip4=") + 4);
+  first_ip = first_ip.substr(0, first_ip.find('\n'));
+  EXPECT_FALSE(first_ip.empty()) << first;
+  EXPECT_EQ(second.out.find("inet " + first_ip + "/"), std::string::npos)
+      << "the second data dir's pod got the first one's address " << first_ip << ": " << second.out;
+  run_command({PODRT_BINARY, "--dir", other_dir, "gc", "--grace-period=0"});
+  podrt({"stop", "--force", uuid});
+  wait_for(pid);
+}
+
 TEST_F(NsLifecycleTest, TwentyPodsAtOnceThenGcLeavesNothing) {
   std::vector<int> pids;
   for (int i = 0; i < 20; ++i)
@@ -111,7 +132,7 @@ TEST_F(NsLifecycleTest, TwentyPodsAtOnceThenGcLeavesNothing) {
                                   "--exec=/bin/sh", "--", "-c", "ip -4 addr show eth0 | grep -q 172.16.28"}));
   for (int pid : pids) EXPECT_EQ(wait_for(pid), 0);
   EXPECT_EQ(pod_uuids().size(), 20u);
-  EXPECT_EQ(ip_leases(), 0u) << "each pod releases its address when it exits";
+  EXPECT_EQ(ip_leases(pod_uuids()), 0u) << "each pod releases its address when it exits";
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "stage1-ns/network/netns.h"
+#include "stage1-ns/network/network_config.h"
 #include "tests/support/command_runner.h"
 
 namespace podrt::stage1::network {
@@ -189,13 +190,18 @@ class PodNetworkTest : public ::testing::Test {
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return result.out;
   }
+  // The built-in networks lease host-wide (kBuiltinIpamDir), the user's in the data dir.
+  std::string ipam_dir(const std::string& network) {
+    bool builtin = network == "default" || network == "default-restricted";
+    return (builtin ? std::string(kBuiltinIpamDir) : data_dir_->path() + "/net/ipam") + "/" + network;
+  }
   std::string lease_file(const std::string& network, const std::string& ip) {
-    return data_dir_->path() + "/net/ipam/" + network + "/" + ip;
+    return ipam_dir(network) + "/" + ip;
   }
   size_t lease_count(const std::string& network) {
     size_t count = 0;
     std::error_code ec;
-    for (const auto& file : fs::directory_iterator(data_dir_->path() + "/net/ipam/" + network, ec))
+    for (const auto& file : fs::directory_iterator(ipam_dir(network), ec))
       if (file.path().filename().string().find('.') != std::string::npos &&
           file.path().filename().string().rfind("last_reserved", 0) != 0)
         ++count;
