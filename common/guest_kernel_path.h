@@ -3,20 +3,17 @@
 // layout: kernel-config/ puts the cached build there).
 #pragma once
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <string>
+
+#include "common/sys/file.h"
 
 namespace podrt {
 
 inline std::string guest_kernel_path() {
   const char* configured = std::getenv("PODRT_GUEST_KERNEL");
   if (configured != nullptr && *configured != '\0') return configured;
-  char self[4096];
-  ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string path = length > 0 ? std::string(self, static_cast<size_t>(length)) : "";
-  return path.substr(0, path.rfind('/')) + "/../kernel/vmlinux";
+  return sys::own_directory() + "/../kernel/vmlinux";
 }
 
 }  // namespace podrt

@@ -10,22 +10,13 @@
 #include <cstring>
 
 #include "common/appc/json_fields.h"
+#include "common/sys/file.h"
 
 namespace podrt::stage1_kvm {
 namespace {
 
 using guest_protocol::Frame;
 using guest_protocol::FrameType;
-
-void write_all(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the client went away; its session ends when we read its EOF
-    done += static_cast<size_t>(n);
-  }
-}
 
 }  // namespace
 
@@ -78,8 +69,9 @@ void EnterSessions::accept_client() {
   clients_.push_back(Client{std::move(fd), {}, 0});
 }
 
+// A client that went away misses what is sent to it; its session ends when its EOF is read.
 void EnterSessions::reply(Client& client, FrameType type, std::string_view payload) {
-  write_all(client.fd.get(), guest_protocol::encode_frame(type, 0, payload));
+  (void)sys::write_all(client.fd.get(), guest_protocol::encode_frame(type, 0, payload), "podrt enter");
 }
 
 uint8_t EnterSessions::free_channel() const {
@@ -154,7 +146,8 @@ bool EnterSessions::read_client(Client& client, bool guest_ready, std::string& t
 void EnterSessions::deliver(const Frame& frame) {
   for (auto it = clients_.begin(); it != clients_.end(); ++it) {
     if (it->channel != frame.channel) continue;
-    write_all(it->fd.get(), guest_protocol::encode_frame(frame.type, 0, frame.payload));
+    (void)sys::write_all(it->fd.get(), guest_protocol::encode_frame(frame.type, 0, frame.payload),
+                         "podrt enter");
     // The session is over once its command has ended (or never started).
     if (frame.type == FrameType::kExecExited || frame.type == FrameType::kFailure) clients_.erase(it);
     return;

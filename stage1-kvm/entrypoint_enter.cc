@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/guest_protocol/frame.h"
+#include "common/sys/file.h"
 #include "stage1-kvm/enter_sessions.h"
 #include "stage1-kvm/entrypoints.h"
 
@@ -31,16 +32,6 @@ Result<void> send_all(int fd, const std::string& bytes) {
     done += static_cast<size_t>(n);
   }
   return ok();
-}
-
-void write_all(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
 }
 
 Result<UniqueFd> connect_to_stage1(const std::string& uuid) {
@@ -93,8 +84,8 @@ Result<int> enter_pod(const std::string& uuid, const std::string& app,
       auto frame = PODRT_TRY(decoder.next());
       if (!frame) break;
       switch (frame->type) {
-        case FrameType::kStdout: write_all(STDOUT_FILENO, frame->payload); break;
-        case FrameType::kStderr: write_all(STDERR_FILENO, frame->payload); break;
+        case FrameType::kStdout: (void)sys::write_all(STDOUT_FILENO, frame->payload, "stdout"); break;
+        case FrameType::kStderr: (void)sys::write_all(STDERR_FILENO, frame->payload, "stderr"); break;
         case FrameType::kExecExited: {
           int code = std::atoi(frame->payload.c_str());
           return code >= 0 && code <= 255 ? code : 254;

@@ -17,6 +17,7 @@
 #include "stage1-kvm/enter_sessions.h"
 #include "stage1-kvm/entrypoints.h"
 #include "stage1-kvm/guest_files.h"
+#include "stage1-kvm/kvm_pod_flags.h"
 #include "stage1-kvm/pod_tap.h"
 #include "stage1-kvm/pod_vm.h"
 #include "stage1-kvm/qemu/qemu_hypervisor.h"
@@ -76,12 +77,7 @@ std::string kernel_command_line(bool debug) {
 Result<int> run_pod(const KvmRunOptions& options) {
   const stage1::RunOptions& pod_options = options.pod;
   stage1::LoadedPod pod = PODRT_TRY(stage1::take_pod_to_run(pod_options));
-  if (pod_options.private_users)
-    return Error::invalid("--private-users is for --stage1=ns: a kvm pod's ids are the guest's own");
-  for (const std::string& net : pod_options.networks)
-    if (net == "host")
-      return Error::invalid("--net=host cannot be used with --stage1=kvm: the VM has its own "
-                            "network stack (use --net=default or --net=none)");
+  PODRT_TRY(refuse_what_a_vm_cannot_do(pod_options.private_users, pod_options.networks));
 
   std::string kernel = PODRT_TRY(find_guest_kernel());
   std::string guest_init = PODRT_TRY(find_guest_init());

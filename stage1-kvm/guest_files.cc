@@ -16,13 +16,6 @@
 namespace podrt::stage1_kvm {
 namespace {
 
-std::string own_directory() {
-  char self[4096];
-  ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string path = length > 0 ? std::string(self, static_cast<size_t>(length)) : "";
-  return path.substr(0, path.rfind('/'));
-}
-
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_write_free(a); }
 };
@@ -60,7 +53,7 @@ Result<std::string> find_guest_kernel() {
 }
 
 Result<std::string> find_guest_init() {
-  std::string path = own_directory() + "/podrt-guest-init";
+  std::string path = sys::own_directory() + "/podrt-guest-init";
   if (::access(path.c_str(), R_OK) != 0)
     return Error::from_errno("no guest-init at " + path + " (build it with `make build`)");
   return path;
@@ -84,7 +77,17 @@ Result<void> write_initramfs(const std::string& path, const std::string& guest_i
 }
 
 Result<std::string> ensure_initramfs(const std::string& data_dir, const std::string& guest_init) {
-  std::string digest = PODRT_TRY(sha512_file_hex(guest_init));
+  // Keyed by which file guest-init is (device, inode, size, change time), not by its content:
+  // hashing 1.4 MB on every pod start would be the start's largest cost on the host, and a
+  // rebuilt or replaced binary changes the key anyway.
+  struct stat st;
+  if (::stat(guest_init.c_str(), &st) != 0) return Error::from_errno("stat " + guest_init);
+  std::string identity = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+                         std::to_string(st.st_size) + ":" + std::to_string(st.st_ctim.tv_sec) +
+                         "." + std::to_string(st.st_ctim.tv_nsec);
+  Sha512 key;
+  key.update(identity.data(), identity.size());
+  std::string digest = key.hex_digest();
   std::string dir = data_dir + "/cas/guest";
   std::string path = dir + "/initramfs-" + digest.substr(0, 32) + ".cpio";
   if (sys::path_exists(path)) return path;

@@ -16,8 +16,8 @@ Result<std::string> find_guest_kernel();
 /// podrt-guest-init beside stage1's own binary.
 Result<std::string> find_guest_init();
 
-/// DATA/cas/guest/initramfs-<hash of guest-init>.cpio (newc: /init and the directories it
-/// mounts on), made on first use under a temporary name and renamed into place.
+/// DATA/cas/guest/initramfs-<key of guest-init's file>.cpio (newc: /init and the directories
+/// it mounts on), made on first use under a temporary name and renamed into place.
 Result<std::string> ensure_initramfs(const std::string& data_dir, const std::string& guest_init);
 
 /// Writes the initramfs for `guest_init` to `path` (exposed for tests).

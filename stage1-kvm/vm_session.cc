@@ -26,16 +26,6 @@ using Clock = std::chrono::steady_clock;
 /// this the guest itself is stuck and the VM is ended from outside.
 constexpr auto kStopGrace = std::chrono::seconds(30);
 
-void write_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the reader went away: the pod runs on, its output is dropped
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
 int milliseconds_until(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
@@ -139,10 +129,11 @@ Result<void> VmSession::handle_frame(const Frame& frame, RunningVm& vm) {
       if (options_.interactive) send_window_size();
       return ok();
     case FrameType::kStdout:
-      write_all(STDOUT_FILENO, frame.payload.data(), frame.payload.size());
+      // A reader that went away loses the output; the pod runs on.
+      (void)sys::write_all(STDOUT_FILENO, frame.payload, "stdout");
       return ok();
     case FrameType::kStderr:
-      write_all(STDERR_FILENO, frame.payload.data(), frame.payload.size());
+      (void)sys::write_all(STDERR_FILENO, frame.payload, "stderr");
       return ok();
     case FrameType::kAppExited:
       return handle_app_exited(frame.payload);
@@ -277,7 +268,8 @@ Result<int> VmSession::run(RunningVm& vm) {
         fd.reset();
       } else if (n > 0) {
         tail.append(buffer, static_cast<size_t>(n));
-        if (options_.echo_console || index == 3) write_all(STDERR_FILENO, buffer, static_cast<size_t>(n));
+        if (options_.echo_console || index == 3)
+          (void)sys::write_all(STDERR_FILENO, std::string_view(buffer, static_cast<size_t>(n)), "stderr");
       }
     }
     if (stdin_open && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {

@@ -62,13 +62,6 @@ class PodResources {
   std::string pod_dir_;
 };
 
-std::string beside_self(const std::string& name) {
-  char self[4096];
-  ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string dir = length > 0 ? std::string(self, static_cast<size_t>(length)) : "";
-  return dir.substr(0, dir.rfind('/') + 1) + name;
-}
-
 Result<cgroups::Cgroup> make_pod_cgroup(const LoadedPod& pod) {
   cgroups::Hierarchies hierarchies = PODRT_TRY(cgroups::Hierarchies::detect());
   std::string relative = "podrt-" + pod.uuid;
@@ -178,7 +171,7 @@ Result<int> run_pod(const RunOptions& options) {
   config.hostname = hostname;
   config.netns_path = resources.network->netns_path;
   config.loopback_only = loopback_only;
-  config.init_binary = beside_self("podrt-pod-init");
+  config.init_binary = sys::own_directory() + "/podrt-pod-init";
   config.root.path = pod.file(pods::kPodRootDir);
   PODRT_TRY(sys::make_directories(config.root.path, 0755));
   config.cgroup_procs_files = resources.cgroup->procs_files();

@@ -21,16 +21,6 @@ namespace {
 
 constexpr char kReady = 'R';
 
-Result<void> write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno("write to stage1");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok();
-}
-
 /// Reads until EOF or `limit` bytes.
 std::string read_some(int fd, size_t limit = 4096) {
   std::string out;
@@ -66,7 +56,7 @@ Result<void> join_cgroups(const std::vector<std::string>& procs_files) {
   std::string pid = std::to_string(::getpid());
   for (const std::string& procs : procs_files) {
     UniqueFd file = PODRT_TRY_CONTEXT(sys::open_file(procs, O_WRONLY), "join the pod's cgroup");
-    PODRT_TRY_CONTEXT(write_all(file.get(), pid), "join the cgroup " + procs);
+    PODRT_TRY_CONTEXT(sys::write_all(file.get(), pid, procs), "join the cgroup " + procs);
   }
   return ok();
 }
@@ -98,7 +88,7 @@ Result<void> build_pod(const PodProcessConfig& config, int status_fd, int go_fd)
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return Error::from_errno("set the parent-death signal");
   }
 
-  PODRT_TRY(write_all(status_fd, std::string(1, kReady)));
+  PODRT_TRY(sys::write_all(status_fd, std::string(1, kReady), "to stage1"));
   char go = 0;
   ssize_t n;
   while ((n = ::read(go_fd, &go, 1)) < 0 && errno == EINTR) {}
@@ -129,7 +119,7 @@ Result<PodProcess> PodProcess::start(const PodProcessConfig& config) {
     status_read.reset();
     Result<void> built = build_pod(config, status_write.get(), go_read.get());
     std::string line = built.error().message() + "\n";
-    (void)write_all(status_write.get(), line);
+    (void)sys::write_all(status_write.get(), line, "to stage1");
     ::_exit(254);
   }
   go_read.reset();
@@ -144,7 +134,7 @@ Result<PodProcess> PodProcess::start(const PodProcessConfig& config) {
 }
 
 Result<void> PodProcess::go() {
-  PODRT_TRY(write_all(go_fd_.get(), "G"));
+  PODRT_TRY(sys::write_all(go_fd_.get(), "G", "to the pod process"));
   go_fd_.reset();
   std::string answer = read_some(status_fd_.get());
   status_fd_.reset();

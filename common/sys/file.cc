@@ -33,7 +33,7 @@ Result<std::string> read_file(const std::string& path) {
   return content;
 }
 
-static Result<void> write_all(int fd, std::string_view data, const std::string& path) {
+Result<void> write_all(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -112,6 +112,14 @@ Result<uint64_t> tree_size(const std::string& path) {
   g_tree_size = 0;
   if (::nftw(path.c_str(), add_size, 64, FTW_PHYS) != 0) return Error::from_errno("walk " + path);
   return g_tree_size;
+}
+
+std::string own_directory() {
+  char self[4096];
+  ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0) return "";
+  std::string path(self, static_cast<size_t>(length));
+  return path.substr(0, path.rfind('/'));
 }
 
 }  // namespace podrt::sys

@@ -24,6 +24,11 @@ enum class Sync { Yes, No };
 /// crash at any point leaves either the old file or the new one.
 Result<void> write_file_atomic(const std::string& path, std::string_view content,
                                mode_t mode = 0644, Sync sync = Sync::Yes);
+/// write(2) until all of `data` is written (EINTR retried); errors read "write WHAT: ...".
+Result<void> write_all(int fd, std::string_view data, const std::string& what);
+/// The directory of the running binary (from /proc/self/exe), where podrt's binaries find
+/// each other; empty when it cannot be read.
+std::string own_directory();
 /// mkdir -p.
 Result<void> make_directories(const std::string& path, mode_t mode = 0755);
 /// rm -rf that never follows symlinks; a missing path is not an error.

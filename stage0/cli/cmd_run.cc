@@ -10,10 +10,11 @@
 #include "stage0/cli/arguments.h"
 #include "stage0/cli/command.h"
 #include "stage0/cli/pod_arguments.h"
-#include "stage0/pods/pod_preparer.h"
 #include "stage0/host/hypervisor_choice.h"
+#include "stage0/pods/pod_preparer.h"
 #include "stage0/pods/pod_store.h"
 #include "stage0/pods/stage1_launcher.h"
+#include "stage1-kvm/kvm_pod_flags.h"
 
 extern char** environ;
 
@@ -219,12 +220,7 @@ Result<std::string> prepare_from(CommandContext& context, const RunOptions& opti
 /// --stage1=kvm: what the VM runs under, from --hypervisor and what this host can do. `auto`
 /// says what it picked, once, on stderr.
 Result<void> choose_kvm_hypervisor(pods::Stage1RunOptions& stage1) {
-  if (stage1.private_users)
-    return Error::invalid("--private-users is for --stage1=ns: a kvm pod's ids are its VM's own");
-  for (const std::string& net : stage1.networks)
-    if (net == "host")
-      return Error::invalid("--net=host cannot be used with --stage1=kvm: the VM has its own "
-                            "network stack (use --net=default or --net=none)");
+  PODRT_TRY(stage1_kvm::refuse_what_a_vm_cannot_do(stage1.private_users, stage1.networks));
   host::HostPaths paths = host::HostPaths::from_environment();
   host::HypervisorChoice choice = PODRT_TRY(host::choose_hypervisor(
       stage1.hypervisor, host::probe_kvm(paths), host::probe_qemu(paths).path.has_value()));

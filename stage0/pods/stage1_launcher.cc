@@ -32,15 +32,10 @@ Result<std::string> stage1_binary(const std::string& stage1) {
   // An explicit override for tests and packagers; otherwise beside the podrt binary.
   if (const char* override_dir = ::getenv("PODRT_STAGE1_DIR"))
     return std::string(override_dir) + "/podrt-stage1-" + stage1;
-  char self[PATH_MAX];
-  ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (length < 0) return Error::from_errno("find the podrt binary");
-  std::string dir(self, static_cast<size_t>(length));
-  dir.erase(dir.rfind('/'));
+  std::string dir = sys::own_directory();
+  if (dir.empty()) return Error::from_errno("find the podrt binary");
   std::string binary = dir + "/podrt-stage1-" + stage1;
-  if (::access(binary.c_str(), X_OK) != 0) {
-    return Error::from_errno("stage1 " + binary);
-  }
+  if (::access(binary.c_str(), X_OK) != 0) return Error::from_errno("stage1 " + binary);
   return binary;
 }
 

@@ -6,11 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/e2e/podrt_fixture.h"
@@ -58,6 +61,26 @@ class NsPodTest : public PodrtTest {
   CommandResult shell(std::vector<std::string> flags, const std::string& script) {
     flags.insert(flags.end(), {"example.com/busybox", "--exec=/bin/sh", "--", "-c", script});
     return run_pod(flags);
+  }
+
+  /// Starts `podrt run ARGS` in the background and waits until its pod is running (at most
+  /// `tries` × 20 ms); returns the run's pid and the pod's uuid (empty, with a failure, if not).
+  std::pair<int, std::string> start_in_background(std::vector<std::string> args, int tries = 500) {
+    std::set<std::string> before;
+    for (const std::string& uuid : pod_uuids()) before.insert(uuid);
+    args.insert(args.begin(), {PODRT_BINARY, "--dir", data_dir(), "run"});
+    int pid = spawn_quietly(args);
+    for (int i = 0; i < tries; ++i) {
+      for (const std::string& uuid : pod_uuids()) {
+        if (before.count(uuid)) continue;
+        std::string status = podrt({"status", uuid}).out;
+        if (status.find("state=running") != std::string::npos && status.find("pid=") != std::string::npos)
+          return {pid, uuid};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "pod did not start";
+    return {pid, ""};
   }
 
   std::vector<std::string> pod_uuids() {

@@ -12,23 +12,8 @@ namespace {
 
 class NsLifecycleTest : public NsPodTest {
  protected:
-  /// Starts `podrt run ARGS` in the background and waits until its pod is running.
   std::pair<int, std::string> start(std::vector<std::string> args) {
-    std::set<std::string> before;
-    for (const std::string& uuid : pod_uuids()) before.insert(uuid);
-    args.insert(args.begin(), {PODRT_BINARY, "--dir", data_dir(), "run"});
-    int pid = spawn_quietly(args);
-    for (int i = 0; i < 500; ++i) {
-      for (const std::string& uuid : pod_uuids()) {
-        if (before.count(uuid)) continue;
-        std::string status = podrt({"status", uuid}).out;
-        if (status.find("state=running") != std::string::npos && status.find("pid=") != std::string::npos)
-          return {pid, uuid};
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "pod did not start";
-    return {pid, ""};
+    return start_in_background(std::move(args));
   }
 };
 

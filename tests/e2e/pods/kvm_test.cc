@@ -14,20 +14,10 @@ namespace {
 
 class KvmPodTest : public Stage1Test {
  protected:
-  /// `podrt run --stage1=kvm ARGS` in the background; waits until the pod runs.
+  /// `podrt run --stage1=kvm ARGS` in the background; waits (up to 30 s: a boot) until the pod runs.
   std::pair<int, std::string> start_kvm(std::vector<std::string> args) {
-    args.insert(args.begin(), {PODRT_BINARY, "--dir", data_dir(), "run", "--stage1=kvm"});
-    int pid = spawn_quietly(args);
-    for (int i = 0; i < 1500; ++i) {
-      for (const std::string& uuid : pod_uuids()) {
-        std::string status = podrt({"status", uuid}).out;
-        if (status.find("state=running") != std::string::npos && status.find("pid=") != std::string::npos)
-          return {pid, uuid};
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "pod did not start";
-    return {pid, ""};
+    args.insert(args.begin(), "--stage1=kvm");
+    return start_in_background(std::move(args), 1500);
   }
   /// Waits until the pod's guest has started its apps (the app's `touch` lands in a volume).
   bool wait_for_file(const std::string& path) {
