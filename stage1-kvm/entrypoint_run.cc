@@ -20,6 +20,7 @@
 #include "stage1-kvm/kvm_pod_flags.h"
 #include "stage1-kvm/pod_tap.h"
 #include "stage1-kvm/pod_vm.h"
+#include "stage1-kvm/builtin/builtin_hypervisor.h"
 #include "stage1-kvm/qemu/qemu_hypervisor.h"
 #include "stage1-kvm/vm_session.h"
 #include "stage1-ns/etc_files.h"
@@ -85,6 +86,8 @@ Result<int> run_pod(const KvmRunOptions& options) {
   std::unique_ptr<Hypervisor> hypervisor;
   if (options.hypervisor == "qemu") {
     hypervisor = std::make_unique<QemuHypervisor>(PODRT_TRY(find_qemu()));
+  } else if (options.hypervisor == "builtin") {
+    hypervisor = std::make_unique<BuiltinHypervisor>(PODRT_TRY(find_builtin_vmm()));
   } else {
     return Error::invalid("--hypervisor=" + options.hypervisor + " is not available yet: use qemu");
   }

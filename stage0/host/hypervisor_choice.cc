@@ -22,18 +22,25 @@ std::string why_no_kvm(const KvmReport& kvm) {
 Result<HypervisorChoice> choose_hypervisor(std::string_view requested, const KvmReport& kvm,
                                            bool qemu_installed) {
   bool hardware = kvm.kind == KvmKind::Hardware;
-  if (requested == "builtin")
-    return Error::invalid("--hypervisor=builtin: podrt's own VMM is not available yet; use "
-                          "--hypervisor=qemu (or auto)");
   if (requested == "libvirt")
     return Error::invalid("--hypervisor=libvirt is not available yet; use --hypervisor=qemu (or auto)");
-  if (requested != "auto" && requested != "qemu")
+  if (requested != "auto" && requested != "qemu" && requested != "builtin")
     return Error::invalid("--hypervisor=" + std::string(requested) +
                           ": unknown hypervisor (auto, qemu, builtin or libvirt)");
+  HypervisorChoice choice;
+  if (requested == "builtin" || (requested == "auto" && hardware)) {
+    // podrt's own VMM runs guests on KVM only: no software emulation to fall back on.
+    if (!hardware)
+      return Error::invalid("--hypervisor=builtin needs hardware virtualization, but " + why_no_kvm(kvm) +
+                            ": use --hypervisor=qemu (or auto), which emulates the guest with TCG");
+    choice.hypervisor = "builtin";
+    choice.acceleration = "kvm";
+    choice.reason = "builtin (podrt's own VMM): this host has hardware virtualization";
+    return choice;
+  }
   if (!qemu_installed)
     return Error::invalid("--stage1=kvm needs QEMU, which is not installed: apt-get install "
                           "qemu-system-x86");
-  HypervisorChoice choice;
   choice.hypervisor = "qemu";
   choice.acceleration = hardware ? "kvm" : "tcg";
   choice.reason = hardware ? "qemu with KVM: this host has hardware virtualization"

@@ -12,7 +12,7 @@
 namespace podrt::host {
 
 struct HypervisorChoice {
-  std::string hypervisor;    ///< "qemu" (later "builtin", "libvirt")
+  std::string hypervisor;    ///< "builtin" or "qemu" (later "libvirt")
   std::string acceleration;  ///< "kvm" or "tcg"
   std::string reason;        ///< one line for people: what was picked and why
 };

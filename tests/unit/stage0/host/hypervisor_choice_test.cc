@@ -11,11 +11,19 @@ KvmReport kvm_of(KvmKind kind) {
   return report;
 }
 
-TEST(HypervisorChoice, AutoUsesKvmAccelerationOnlyWithHardwareVirtualization) {
+TEST(HypervisorChoice, AutoPicksTheBuiltinVmmOnlyWithHardwareVirtualization) {
   auto hardware = choose_hypervisor("auto", kvm_of(KvmKind::Hardware), true);
   ASSERT_TRUE(hardware);
-  EXPECT_EQ(hardware->hypervisor, "qemu");
+  EXPECT_EQ(hardware->hypervisor, "builtin");
   EXPECT_EQ(hardware->acceleration, "kvm");
+  // The builtin VMM needs no QEMU.
+  auto without_qemu = choose_hypervisor("auto", kvm_of(KvmKind::Hardware), false);
+  ASSERT_TRUE(without_qemu);
+  EXPECT_EQ(without_qemu->hypervisor, "builtin");
+  auto qemu_kvm = choose_hypervisor("qemu", kvm_of(KvmKind::Hardware), true);
+  ASSERT_TRUE(qemu_kvm);
+  EXPECT_EQ(qemu_kvm->hypervisor, "qemu");
+  EXPECT_EQ(qemu_kvm->acceleration, "kvm");
   auto nested = choose_hypervisor("auto", kvm_of(KvmKind::NestedPvm), true);
   ASSERT_TRUE(nested);
   EXPECT_EQ(nested->acceleration, "tcg");
@@ -27,10 +35,21 @@ TEST(HypervisorChoice, AutoUsesKvmAccelerationOnlyWithHardwareVirtualization) {
 }
 
 TEST(HypervisorChoice, RefusesWhatCannotRunInOneLine) {
-  auto no_qemu = choose_hypervisor("auto", kvm_of(KvmKind::Hardware), false);
+  auto no_qemu = choose_hypervisor("auto", kvm_of(KvmKind::NestedPvm), false);
   ASSERT_FALSE(no_qemu);
   EXPECT_NE(no_qemu.error().message().find("apt-get install qemu-system-x86"), std::string::npos);
-  EXPECT_FALSE(choose_hypervisor("builtin", kvm_of(KvmKind::NestedPvm), true));
+  // Where the builtin VMM cannot run it says why and what to use, in one line.
+  for (KvmKind kind : {KvmKind::NestedPvm, KvmKind::None, KvmKind::Unusable}) {
+    auto builtin = choose_hypervisor("builtin", kvm_of(kind), true);
+    ASSERT_FALSE(builtin);
+    std::string message = builtin.error().message();
+    EXPECT_NE(message.find("needs hardware virtualization"), std::string::npos) << message;
+    EXPECT_NE(message.find("--hypervisor=qemu"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  auto builtin = choose_hypervisor("builtin", kvm_of(KvmKind::Hardware), false);
+  ASSERT_TRUE(builtin);
+  EXPECT_EQ(builtin->hypervisor, "builtin");
   EXPECT_FALSE(choose_hypervisor("libvirt", kvm_of(KvmKind::Hardware), true));
   auto unknown = choose_hypervisor("vmware", kvm_of(KvmKind::Hardware), true);
   ASSERT_FALSE(unknown);
