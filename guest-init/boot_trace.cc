@@ -1,5 +1,6 @@
 #include "guest-init/boot_trace.h"
 
+#include <sys/io.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "common/sys/file.h"
+#include "stage1-kvm/x86/layout.h"
 
 namespace podrt::guest_init {
 namespace {
@@ -14,6 +16,15 @@ namespace {
 bool enabled = false;
 
 }  // namespace
+
+void signal_boot_timer() {
+  namespace layout = vmm::layout;
+  // Without port access (not PID 1 with CAP_SYS_RAWIO, say) there is nobody to tell.
+  if (::ioperm(layout::kBootTimerPort, 1, 1) != 0) return;
+  ::outb(layout::kBootTimerMagic, layout::kBootTimerPort);
+  // Port access is not needed again: give it back.
+  (void)::ioperm(layout::kBootTimerPort, 1, 0);
+}
 
 void enable_trace_from_cmdline() {
   auto cmdline = sys::read_file("/proc/cmdline");

@@ -125,6 +125,8 @@ Result<PreparedPod> prepare(GuestConfig& config) {
 }
 
 [[noreturn]] void run() {
+  // First of all, so that the builtin VMM's boot time ends where guest-init begins.
+  signal_boot_timer();
   // A write to a closed pipe or socket is an error to handle, not a reason for PID 1 to die.
   ::signal(SIGPIPE, SIG_IGN);
   if (auto blocked = block_pod_signals(); !blocked) die_on_console(blocked.error());

@@ -2,6 +2,8 @@
 // for --hypervisor=builtin with the pod's fds, as it runs QEMU; see vmm_options.h for the flags.
 // Exit status: 0 when the guest powered off or rebooted (how a pod's VM ends), 1 when the VM
 // could not be built or was stopped for an error (one line on stderr), 2 for a bad command line.
+#include <signal.h>
+
 #include <cstdio>
 
 #include "stage1-kvm/vmm/machine.h"
@@ -10,6 +12,8 @@
 int main(int argc, char** argv) {
   using namespace podrt::vmm;
   auto started = Machine::Clock::now();
+  // A console on a pipe whose reader is gone must not kill the VM (the UART drops and counts).
+  ::signal(SIGPIPE, SIG_IGN);
   auto parsed = parse_vmm_options(argc, argv);
   if (!parsed) {
     std::fprintf(stderr, "podrt-vmm: %s\n", parsed.error().message().c_str());

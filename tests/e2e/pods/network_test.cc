@@ -12,7 +12,7 @@ using Stage1NetworkTest = Stage1Test;
 
 TEST_P(Stage1NetworkTest, TwoPodsTalkAndAPortIsForwardedFromTheHost) {
   // The server serves one line on its port 8080 (the image's "http" port), twice.
-  int server = spawn_quietly({PODRT_BINARY, "--dir", data_dir(), "run", stage1_flag(),
+  int server = spawn_quietly({PODRT_BINARY, "--dir", data_dir(), "run", stage1_flags()[0],
                               "--port=http:18080", "example.com/busybox", "--exec=/bin/sh", "--",
                               "-c", "for i in 1 2; do echo served | nc -l -p 8080; done"});
   std::string server_ip, server_uuid;

@@ -69,14 +69,17 @@ TEST_P(Stage1RunTest, MultiAppPodExitsWithTheFirstFailureAndStatusShowsEachApp) 
   manifest["apps"][0]["app"]["exec"] = {"/bin/sh", "-c", "sleep 0.3; exit 7"};
   manifest["apps"][1]["app"]["exec"] = {"/bin/podrt-probe", "sleep", "60"};
   write_text(manifest_path, manifest.dump());
-  CommandResult pod = podrt({"run-prepared", stage1_flag(), "--net=none", uuid});
+  std::vector<std::string> args = {"run-prepared"};
+  for (const std::string& flag : stage1_flags()) args.push_back(flag);
+  args.insert(args.end(), {"--net=none", uuid});
+  CommandResult pod = podrt(args);
   EXPECT_EQ(pod.exit_code, 7) << pod.err;
   std::string status = podrt_ok({"status", uuid});
   EXPECT_NE(status.find("app-busybox=7"), std::string::npos) << status;
   EXPECT_NE(status.find("app-probe=143"), std::string::npos) << status;
 }
 
-INSTANTIATE_TEST_SUITE_P(Stage1s, Stage1RunTest, ::testing::Values("ns", "kvm"), stage1_name);
+INSTANTIATE_TEST_SUITE_P(Stage1s, Stage1RunTest, ::testing::Values("ns", "kvm", "builtin"), stage1_name);
 
 }  // namespace
 }  // namespace podrt::testing
