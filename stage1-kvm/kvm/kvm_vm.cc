@@ -7,14 +7,10 @@
 #include <cstdio>
 #include <string>
 
+#include "stage1-kvm/memory/hex.h"
+
 namespace podrt::vmm {
 namespace {
-
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 constexpr uint64_t kPageSize = 4096;
 

@@ -8,6 +8,7 @@
 // can change the rings at any time, so nothing is trusted across two reads. Buffers that overlap
 // each other, or the rings, are the guest's own problem: the host only touches guest memory
 // through GuestMemory's checked copies, so the worst a guest gets is its own data scrambled.
+#include "stage1-kvm/memory/hex.h"
 #include "stage1-kvm/virtio/virtqueue.h"
 
 #include <algorithm>
@@ -43,12 +44,6 @@ static_assert(sizeof(UsedElement) == 8);
 uint64_t descriptor_table_bytes(uint16_t size) { return 16ull * size; }
 uint64_t avail_ring_bytes(uint16_t size) { return 6 + 2ull * size; }
 uint64_t used_ring_bytes(uint16_t size) { return 6 + 8ull * size; }
-
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 Error ring_outside_memory(const char* ring, uint64_t address, uint64_t length) {
   return Error::invalid(std::string("virtqueue ") + ring + " at " + hex(address) + "+" +

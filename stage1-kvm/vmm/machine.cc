@@ -7,10 +7,10 @@
 
 #include <cstdio>
 
-#include "common/log.h"
 #include "stage1-kvm/devices/boot_timer.h"
 #include "stage1-kvm/devices/i8042.h"
 #include "stage1-kvm/devices/serial_8250.h"
+#include "stage1-kvm/memory/hex.h"
 #include "stage1-kvm/virtio/block_device.h"
 #include "stage1-kvm/virtio/console_device.h"
 #include "stage1-kvm/virtio/net_device.h"
@@ -28,12 +28,6 @@ namespace {
 
 /// Interrupts a vCPU thread's KVM_RUN (with immediate_exit set first, so none is missed).
 constexpr int kVcpuKickSignal = SIGUSR1;
-
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 double milliseconds_since(Machine::Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Machine::Clock::now() - start).count();

@@ -4,14 +4,10 @@
 
 #include <cstring>
 
+#include "stage1-kvm/memory/hex.h"
+
 namespace podrt::vmm {
 namespace {
-
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 std::string on_vcpu(uint32_t index) { return "vCPU " + std::to_string(index) + ": "; }
 

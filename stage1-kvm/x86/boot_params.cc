@@ -4,18 +4,13 @@
 #include <cstdio>
 #include <string>
 
+#include "stage1-kvm/memory/hex.h"
 #include "stage1-kvm/x86/layout.h"
 
 namespace podrt::vmm {
 namespace {
 
 using namespace boot_params_values;
-
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 std::string mib(uint64_t size) { return std::to_string(size >> 20) + " MiB"; }
 

@@ -9,18 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "stage1-kvm/memory/hex.h"
 #include "stage1-kvm/x86/layout.h"
 
 namespace podrt::vmm {
 namespace {
 
 using namespace kernel_loader;
-
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 std::string bytes(uint64_t count) { return std::to_string(count) + " bytes"; }
 
