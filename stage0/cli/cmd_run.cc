@@ -6,11 +6,14 @@
 #include <cstring>
 
 #include "common/appc/isolators.h"
+#include "common/appc/pod_manifest.h"
 #include "common/log.h"
+#include "common/sys/file.h"
 #include "stage0/cli/arguments.h"
 #include "stage0/cli/command.h"
 #include "stage0/cli/pod_arguments.h"
 #include "stage0/host/hypervisor_choice.h"
+#include "stage0/pods/pod_files.h"
 #include "stage0/pods/pod_preparer.h"
 #include "stage0/pods/pod_store.h"
 #include "stage0/pods/stage1_launcher.h"
@@ -219,18 +222,19 @@ Result<std::string> prepare_from(CommandContext& context, const RunOptions& opti
 
 /// --stage1=kvm: what the VM runs under, from --hypervisor and what this host can do. `auto`
 /// says what it picked, once, on stderr.
-Result<void> choose_kvm_hypervisor(pods::Stage1RunOptions& stage1) {
+Result<void> choose_kvm_hypervisor(pods::Stage1RunOptions& stage1, host::PodNeeds needs) {
   PODRT_TRY(stage1_kvm::refuse_what_a_vm_cannot_do(stage1.private_users, stage1.networks));
   host::HostPaths paths = host::HostPaths::from_environment();
   host::HypervisorChoice choice = PODRT_TRY(host::choose_hypervisor(
-      stage1.hypervisor, host::probe_kvm(paths), host::probe_qemu(paths).path.has_value()));
+      stage1.hypervisor, host::probe_kvm(paths), host::probe_qemu(paths).path.has_value(), needs));
   if (stage1.hypervisor == "auto") log::info("--hypervisor=auto: " + choice.reason);
   stage1.hypervisor = choice.hypervisor;
   stage1.acceleration = choice.acceleration;
   return ok();
 }
 
-Result<void> check_runtime_flags(const GlobalOptions& globals, pods::Stage1RunOptions& stage1) {
+Result<void> check_runtime_flags(const GlobalOptions& globals, pods::Stage1RunOptions& stage1,
+                                 host::PodNeeds needs) {
   if (::geteuid() != 0 && !stage1.private_users)
     return Error::invalid("running a pod needs root (add --private-users to run its apps as "
                           "unprivileged ids)");
@@ -248,7 +252,7 @@ Result<void> check_runtime_flags(const GlobalOptions& globals, pods::Stage1RunOp
   stage1.data_dir = globals.dir;
   stage1.debug = globals.debug;
   PODRT_TRY(pods::stage1_binary(stage1.stage1));
-  if (stage1.stage1 == "kvm") PODRT_TRY(choose_kvm_hypervisor(stage1));
+  if (stage1.stage1 == "kvm") PODRT_TRY(choose_kvm_hypervisor(stage1, needs));
   return ok();
 }
 
@@ -272,9 +276,30 @@ Result<int> prepare(CommandContext& context, const RunOptions& options) {
   return 0;
 }
 
+/// The pod `podrt run` is about to prepare: its host volumes are the --volume flags'.
+Result<host::PodNeeds> needs_of_flags(const RunOptions& options) {
+  host::PodNeeds needs;
+  for (const std::string& text : options.pod.volumes)
+    if (PODRT_TRY(parse_volume(text)).kind == "host") needs.host_volumes = true;
+  return needs;
+}
+
+/// A prepared pod: its manifest's volumes.
+Result<host::PodNeeds> needs_of_prepared(const GlobalOptions& globals, const std::string& uuid) {
+  pods::PodStore pods = PODRT_TRY(pods::PodStore::open(globals.dir));
+  pods::PodInfo pod = PODRT_TRY(pods.find(uuid));
+  std::string text = PODRT_TRY(sys::read_file(pod.path + "/" + std::string(pods::kPodManifestFile)));
+  appc::PodManifest manifest = PODRT_TRY(appc::PodManifest::parse(text));
+  host::PodNeeds needs;
+  for (const appc::Volume& volume : manifest.volumes)
+    if (volume.kind == "host") needs.host_volumes = true;
+  return needs;
+}
+
 Result<int> run(CommandContext& context, const RunOptions& options) {
   pods::Stage1RunOptions stage1 = options.stage1;
-  PODRT_TRY(check_runtime_flags(context.globals, stage1));
+  host::PodNeeds needs = PODRT_TRY(needs_of_flags(options));
+  PODRT_TRY(check_runtime_flags(context.globals, stage1, needs));
   if (stage1.interactive && options.images.size() != 1)
     return Error::invalid("--interactive needs a pod with exactly one app");
   std::string uuid = PODRT_TRY(prepare_from(context, options));
@@ -283,7 +308,9 @@ Result<int> run(CommandContext& context, const RunOptions& options) {
 
 Result<int> run_prepared(CommandContext& context, const RunOptions& options) {
   pods::Stage1RunOptions stage1 = options.stage1;
-  PODRT_TRY(check_runtime_flags(context.globals, stage1));
+  host::PodNeeds needs;
+  if (stage1.stage1 == "kvm") needs = PODRT_TRY(needs_of_prepared(context.globals, options.uuid));
+  PODRT_TRY(check_runtime_flags(context.globals, stage1, needs));
   return start(context.globals, options.uuid, stage1);
 }
 

@@ -20,15 +20,17 @@ std::string why_no_kvm(const KvmReport& kvm) {
 }  // namespace
 
 Result<HypervisorChoice> choose_hypervisor(std::string_view requested, const KvmReport& kvm,
-                                           bool qemu_installed) {
+                                           bool qemu_installed, PodNeeds pod) {
   bool hardware = kvm.kind == KvmKind::Hardware;
+  // auto does not pick what would then refuse the pod (builtin_hypervisor.cc refuses shares).
+  bool builtin_can_run_pod = !pod.host_volumes || !qemu_installed;
   if (requested == "libvirt")
     return Error::invalid("--hypervisor=libvirt is not available yet; use --hypervisor=qemu (or auto)");
   if (requested != "auto" && requested != "qemu" && requested != "builtin")
     return Error::invalid("--hypervisor=" + std::string(requested) +
                           ": unknown hypervisor (auto, qemu, builtin or libvirt)");
   HypervisorChoice choice;
-  if (requested == "builtin" || (requested == "auto" && hardware)) {
+  if (requested == "builtin" || (requested == "auto" && hardware && builtin_can_run_pod)) {
     // podrt's own VMM runs guests on KVM only: no software emulation to fall back on.
     if (!hardware)
       return Error::invalid("--hypervisor=builtin needs hardware virtualization, but " + why_no_kvm(kvm) +
@@ -43,8 +45,12 @@ Result<HypervisorChoice> choose_hypervisor(std::string_view requested, const Kvm
                           "qemu-system-x86");
   choice.hypervisor = "qemu";
   choice.acceleration = hardware ? "kvm" : "tcg";
-  choice.reason = hardware ? "qemu with KVM: this host has hardware virtualization"
-                           : "qemu with TCG (software emulation): " + why_no_kvm(kvm);
+  if (!hardware)
+    choice.reason = "qemu with TCG (software emulation): " + why_no_kvm(kvm);
+  else if (requested == "auto")
+    choice.reason = "qemu with KVM: the pod has host volumes, which the builtin VMM cannot share (no 9p)";
+  else
+    choice.reason = "qemu with KVM: this host has hardware virtualization";
   return choice;
 }
 

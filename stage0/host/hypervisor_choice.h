@@ -17,8 +17,14 @@ struct HypervisorChoice {
   std::string reason;        ///< one line for people: what was picked and why
 };
 
+/// What of the pod itself bears on the choice.
+struct PodNeeds {
+  /// Host volumes reach a kvm pod over 9p, which only QEMU serves: auto picks QEMU for them.
+  bool host_volumes = false;
+};
+
 /// `requested`: auto, qemu, builtin or libvirt.
 Result<HypervisorChoice> choose_hypervisor(std::string_view requested, const KvmReport& kvm,
-                                           bool qemu_installed);
+                                           bool qemu_installed, PodNeeds pod = {});
 
 }  // namespace podrt::host

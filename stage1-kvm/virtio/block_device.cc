@@ -66,7 +66,7 @@ void BlockDevice::read_config(uint64_t offset, std::span<uint8_t> data) {
   // Bytes past the structure are left as the transport prefilled them.
   if (offset >= bytes.size()) return;
   size_t count = std::min<uint64_t>(data.size(), bytes.size() - offset);
-  std::memcpy(data.data(), bytes.data() + offset, count);
+  if (count != 0) std::memcpy(data.data(), bytes.data() + offset, count);
 }
 
 Result<void> BlockDevice::activate(uint64_t /*negotiated_features*/, VirtioActivation activation) {

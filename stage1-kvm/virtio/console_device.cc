@@ -223,7 +223,7 @@ void ConsoleDevice::queue_control_message(uint16_t event, uint16_t value, std::s
   ControlHeader header{.id = kControlPort, .event = event, .value = value};
   std::vector<uint8_t> message(sizeof header + payload.size());
   std::memcpy(message.data(), &header, sizeof header);
-  std::memcpy(message.data() + sizeof header, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(message.data() + sizeof header, payload.data(), payload.size());
   control_out_.push_back(std::move(message));
 }
 

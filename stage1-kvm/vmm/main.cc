@@ -9,6 +9,18 @@
 #include "stage1-kvm/vmm/machine.h"
 #include "stage1-kvm/vmm/vmm_options.h"
 
+namespace {
+
+// "podrt-vmm: MESSAGE", or "podrt-vmm: NAME: MESSAGE" when --name tells this VM apart.
+void report_error(const podrt::vmm::VmmOptions& options, const podrt::Error& error) {
+  if (options.name == podrt::vmm::VmmOptions{}.name)
+    std::fprintf(stderr, "podrt-vmm: %s\n", error.message().c_str());
+  else
+    std::fprintf(stderr, "podrt-vmm: %s: %s\n", options.name.c_str(), error.message().c_str());
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace podrt::vmm;
   auto started = Machine::Clock::now();
@@ -23,12 +35,12 @@ int main(int argc, char** argv) {
   const VmmOptions& options = **parsed;
   auto machine = Machine::build(options, started);
   if (!machine) {
-    std::fprintf(stderr, "podrt-vmm: %s: %s\n", options.name.c_str(), machine.error().message().c_str());
+    report_error(options, machine.error());
     return 1;
   }
   podrt::Result<void> ended = (*machine)->run();
   if (!ended) {
-    std::fprintf(stderr, "podrt-vmm: %s: %s\n", options.name.c_str(), ended.error().message().c_str());
+    report_error(options, ended.error());
     return 1;
   }
   return 0;

@@ -77,6 +77,13 @@ TEST(KvmVmmBinary, BadFlagsAndBadFilesAreOneLineErrors) {
     EXPECT_EQ(result.exit_code, c.exit_code) << c.args[0] << ": " << result.err;
     EXPECT_EQ(lines(result.err), 1u) << result.err;
     EXPECT_NE(result.err.find(c.says), std::string::npos) << result.err;
+    EXPECT_EQ(result.err.rfind("podrt-vmm: ", 0), 0u) << result.err;
+    EXPECT_EQ(result.err.find("podrt-vmm: podrt-vmm"), std::string::npos) << result.err;
+  }
+  // --name tells one VM's messages from another's.
+  CommandResult named = run_vmm({"--kernel", empty, "--name", "pod-1234"});
+  if (::access("/dev/kvm", R_OK | W_OK) == 0) {
+    EXPECT_EQ(named.err.rfind("podrt-vmm: pod-1234: ", 0), 0u) << named.err;
   }
 }
 

@@ -34,6 +34,23 @@ TEST(HypervisorChoice, AutoPicksTheBuiltinVmmOnlyWithHardwareVirtualization) {
   EXPECT_NE(none->reason.find("no /dev/kvm"), std::string::npos) << none->reason;
 }
 
+TEST(HypervisorChoice, AutoPicksQemuWithKvmForAPodWithHostVolumes) {
+  // The builtin VMM has no 9p to share host directories: auto must not pick what then refuses.
+  auto shared = choose_hypervisor("auto", kvm_of(KvmKind::Hardware), true, PodNeeds{.host_volumes = true});
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(shared->hypervisor, "qemu");
+  EXPECT_EQ(shared->acceleration, "kvm");
+  EXPECT_NE(shared->reason.find("host volumes"), std::string::npos) << shared->reason;
+  // An explicit choice stays the user's (and the builtin backend then refuses the shares).
+  auto explicit_builtin =
+      choose_hypervisor("builtin", kvm_of(KvmKind::Hardware), true, PodNeeds{.host_volumes = true});
+  ASSERT_TRUE(explicit_builtin);
+  EXPECT_EQ(explicit_builtin->hypervisor, "builtin");
+  auto nested = choose_hypervisor("auto", kvm_of(KvmKind::NestedPvm), true, PodNeeds{.host_volumes = true});
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->acceleration, "tcg");
+}
+
 TEST(HypervisorChoice, RefusesWhatCannotRunInOneLine) {
   auto no_qemu = choose_hypervisor("auto", kvm_of(KvmKind::NestedPvm), false);
   ASSERT_FALSE(no_qemu);
