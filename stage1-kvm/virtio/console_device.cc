@@ -109,6 +109,12 @@ bool ConsoleDevice::host_connected() const {
   return !read_closed_ && !write_broken_;
 }
 
+bool ConsoleDevice::output_pending() const {
+  std::lock_guard lock(mutex_);
+  if (!running() || write_broken_) return false;
+  return tx_pending_sent_ < tx_pending_.size() || tx_chain_.has_value();
+}
+
 void ConsoleDevice::queue_notified(uint16_t index) {
   std::lock_guard lock(mutex_);
   if (!running()) return;

@@ -77,6 +77,8 @@ class ConsoleDevice final : public VirtioDevice {
   Result<void> activate(uint64_t negotiated_features, VirtioActivation activation) override;
   void queue_notified(uint16_t index) override;
   void reset() override;
+  /// Bytes of the guest's port tx still on their way to the socket (and a reader is there).
+  bool output_pending() const override;
 
   /// What the guest told us (tests, diagnostics).
   bool guest_port_open() const;

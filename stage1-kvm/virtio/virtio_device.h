@@ -60,6 +60,9 @@ class VirtioDevice {
   /// device is still using the activation (hold the device's lock across queue processing):
   /// afterwards the transport frees the queues and the callbacks may no longer be called.
   virtual void reset() = 0;
+  /// Output the guest has handed over (in a virtqueue) but that has not reached the host yet.
+  /// A guest may write its last words and reset at once: the VMM delivers these before it exits.
+  virtual bool output_pending() const { return false; }
 };
 
 }  // namespace podrt::vmm

@@ -88,6 +88,10 @@ void VirtioMmioTransport::write(uint64_t offset, std::span<const uint8_t> data) 
   write_register(offset, value);
 }
 
+void VirtioMmioTransport::notify_all_queues() {
+  for (uint16_t index = 0; index < device_->queue_count(); ++index) queue_notified(index);
+}
+
 void VirtioMmioTransport::queue_notified(uint16_t index) {
   // A reset can slip in between this check and the call; the device then ignores the notify
   // because it has dropped its activation (VirtioDevice::reset's contract).

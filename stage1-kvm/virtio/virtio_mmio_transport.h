@@ -90,6 +90,8 @@ class VirtioMmioTransport final : public BusDevice {
   void queue_notified(uint16_t index);
 
   VirtioDevice& device() const { return *device_; }
+  /// Processes every queue as if the guest had just notified it (the VMM's last round).
+  void notify_all_queues();
   /// The device status register as the driver reads it.
   uint32_t status() const;
   /// Whether the device failed (DEVICE_NEEDS_RESET) since the last reset.

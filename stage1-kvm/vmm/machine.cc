@@ -49,17 +49,20 @@ Machine::~Machine() {
 Result<std::unique_ptr<Machine>> Machine::build(const VmmOptions& options, Clock::time_point started) {
   PODRT_TRY(validate_vmm_options(options));
 
-  // KVM and the VM's platform: the in-kernel PIC, IOAPIC, LAPICs and PIT, as Linux expects of a PC.
   KvmSystem kvm = PODRT_TRY(KvmSystem::open());
   KvmVm vm = PODRT_TRY(kvm.create_vm());
+
+  // RAM: one slot from guest-physical 0 (the legacy hole is only e820's business). Before the
+  // irqchip, as Firecracker orders them: after it, the memory-slot ioctl alone took 4-7 ms on
+  // this project's hosts; in this order the slot and the irqchip take about 3 ms together.
+  GuestMemory memory = PODRT_TRY(GuestMemory::allocate(options.memory_mib << 20));
+  PODRT_TRY(vm.set_user_memory(0, 0, memory));
+
+  // The VM's platform: the in-kernel PIC, IOAPIC, LAPICs and PIT, as Linux expects of a PC.
   PODRT_TRY(vm.set_tss_address(layout::kTssAddress));
   PODRT_TRY(vm.set_identity_map_address(layout::kIdentityMapAddress));
   PODRT_TRY(vm.create_irqchip());
   PODRT_TRY(vm.create_pit());
-
-  // RAM: one slot from guest-physical 0 (the legacy hole is only e820's business).
-  GuestMemory memory = PODRT_TRY(GuestMemory::allocate(options.memory_mib << 20));
-  PODRT_TRY(vm.set_user_memory(0, 0, memory));
 
   EventLoop loop = PODRT_TRY(EventLoop::create());
   StopSignal stop = PODRT_TRY(StopSignal::create());
@@ -168,6 +171,7 @@ Result<void> Machine::add_virtio_device(std::shared_ptr<VirtioDevice> device) {
   }
   interrupt_lines_.push_back(std::move(line));
   devices_.push_back(transport);
+  virtio_transports_.push_back(transport);
   virtio_command_line_ += " virtio_mmio.device=4K@" + hex(base) + ":" + std::to_string(irq);
   return ok();
 }
@@ -198,7 +202,25 @@ Result<void> Machine::run() {
   if (!loop_result) stop_.fail(loop_result.error());
   stop_vcpus();
   loop_.remove(signals.get());
+  if (stop_.reason()) deliver_last_guest_output();
   return stop_.reason();
+}
+
+void Machine::deliver_last_guest_output() {
+  // guest-init sends the pod's results and reboots at once; its kick may still wait in an
+  // ioeventfd and the bytes in a virtqueue or a full socket. The vCPUs are stopped: process
+  // every queue once more, then run the loop while a device still has output for the host.
+  constexpr auto kDeadline = std::chrono::seconds(2);
+  loop_.remove(stop_.fd());
+  for (const auto& transport : virtio_transports_) transport->notify_all_queues();
+  auto pending = [this] {
+    for (const auto& transport : virtio_transports_)
+      if (transport->device().output_pending()) return true;
+    return false;
+  };
+  auto give_up = Clock::now() + kDeadline;
+  while (pending() && Clock::now() < give_up)
+    if (!loop_.run_once(10)) break;
 }
 
 void Machine::stop_vcpus() {

@@ -25,6 +25,8 @@
 
 namespace podrt::vmm {
 
+class VirtioMmioTransport;
+
 class Machine {
  public:
   using Clock = std::chrono::steady_clock;
@@ -45,6 +47,7 @@ class Machine {
   Machine(KvmSystem kvm, KvmVm vm, GuestMemory memory, EventLoop loop, StopSignal stop);
   Result<void> add_virtio_device(std::shared_ptr<class VirtioDevice> device);
   void stop_vcpus();
+  void deliver_last_guest_output();
 
   const VmmOptions* options_ = nullptr;
   Clock::time_point started_;
@@ -59,6 +62,7 @@ class Machine {
   std::vector<std::thread> vcpu_threads_;
   std::vector<std::unique_ptr<EventFdInterruptLine>> interrupt_lines_;
   std::vector<std::shared_ptr<BusDevice>> devices_;
+  std::vector<std::shared_ptr<VirtioMmioTransport>> virtio_transports_;
   std::vector<UniqueFd> queue_notifiers_;
   /// The virtio_mmio.device= entries for the kernel command line.
   std::string virtio_command_line_;

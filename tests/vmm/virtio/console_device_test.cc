@@ -437,6 +437,39 @@ TEST_F(ConsoleDeviceTest, GuestToHostBackpressureLosesNothing) {
   EXPECT_TRUE(failures_.empty());
 }
 
+// What the VMM's last round waits on (Machine::deliver_last_guest_output): guest bytes that a
+// full socket holds back are pending until the host has read them; a host that is gone is not.
+TEST_F(ConsoleDeviceTest, OutputIsPendingWhileTheSocketHoldsItBack) {
+  int small = 4096;
+  ASSERT_EQ(::setsockopt(device_end_.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+  ASSERT_EQ(::setsockopt(host_.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  handshake();
+  EXPECT_FALSE(device_->output_pending());
+  std::string chain(65536, 'x');
+  post_tx(chain, 4096, false);
+  device_->queue_notified(ConsoleDevice::kPortTxQueue);
+  pump(5);
+  EXPECT_TRUE(device_->output_pending());
+
+  uint64_t received = 0;
+  char buffer[4096];
+  for (int round = 0; round < 10000 && device_->output_pending(); ++round) {
+    ssize_t n = ::recv(host_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) received += static_cast<uint64_t>(n);
+    ASSERT_TRUE(loop_->run_once(0).has_value());
+  }
+  EXPECT_FALSE(device_->output_pending());
+  received += host_read_available().size();
+  EXPECT_EQ(received, chain.size());
+
+  // The reader gone: nothing is pending any more, however much the guest posts.
+  post_tx(chain, 4096, false);
+  host_.reset();
+  device_->queue_notified(ConsoleDevice::kPortTxQueue);
+  pump(5);
+  EXPECT_FALSE(device_->output_pending());
+}
+
 // The host writes far more than the guest takes at once: the device reads only what the posted
 // buffers hold, the rest waits in the socket, and every byte arrives exactly once, in order.
 TEST_F(ConsoleDeviceTest, HostToGuestBackpressureLosesNothing) {
