@@ -130,7 +130,7 @@ mknod "$work/initramfs/dev/console" c 5 1
 # qemu_arguments() of stage1-kvm/qemu/qemu_hypervisor.cc for a 128 MiB, 1-vCPU pod, less the
 # virtio devices (its disk, the control port); the console is a file here, a socket there.
 # kernel_command_line() of stage1-kvm/entrypoint_run.cc without --debug.
-cmdline="console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1"
+cmdline="console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1 no_timer_check"
 # plain_argv CONSOLE_FILE KERNEL_COMMAND_LINE [RTC]: sets argv to the plain QEMU's command line
 # (RTC: microvm's rtc=, on as podrt has it unless given).
 plain_argv() {

@@ -22,7 +22,7 @@ is_vm() { [[ $1 == podrt-kvm-* || $1 == qemu-microvm ]]; }
 
 declare -A container_of=()  # crun/runc: the container id of each background pid
 seq_no=0
-guest_cmdline="console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1 quiet"  # stage1-kvm's, without --debug
+guest_cmdline="console=ttyS0 reboot=t panic=-1 8250.nr_uarts=1 no_timer_check quiet"  # stage1-kvm's, without --debug
 
 # podrt_args MODE: the `podrt run` options of a podrt mode.
 podrt_args() {
