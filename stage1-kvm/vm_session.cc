@@ -165,8 +165,10 @@ Error VmSession::guest_ended_error(int status) const {
   bool hypervisor_failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   if (hypervisor_failed && !hypervisor.empty())
     return Error::invalid("the hypervisor failed: " + hypervisor);
-  // A panic prints more lines after its own ("Kernel Offset: ..."): the panic is the news.
+  // A panic prints more lines after its own ("Kernel Offset: ..."), and guest-init says why it
+  // gave up just before the kernel's "reboot: Restarting system": those lines are the news.
   std::string console = console_tail_.last_line_with("Kernel panic");
+  if (console.empty()) console = console_tail_.last_line_with("guest-init: ");
   if (console.empty()) console = console_tail_.last_line();
   return Error::invalid("the guest stopped before the pod ended" +
                         (console.empty() ? std::string() : " (its console's last line: " + console + ")") +

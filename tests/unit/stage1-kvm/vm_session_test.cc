@@ -135,6 +135,14 @@ TEST_F(VmSessionTest, AGuestThatDiesEarlyIsReportedWithItsConsolesLastLine) {
   EXPECT_NE(sys::read_file((dir_ / "console.log").string())->find("booting"), std::string::npos);
 }
 
+TEST_F(VmSessionTest, AGuestInitThatGaveUpIsReportedWithItsLineNotTheReboot) {
+  auto code = run("", "booting\nguest-init: no control device after 10000 ms\nreboot: Restarting system\n");
+  ASSERT_FALSE(code);
+  EXPECT_NE(code.error().message().find("guest-init: no control device after 10000 ms"), std::string::npos)
+      << code.error().message();
+  EXPECT_EQ(code.error().message().find("Restarting system"), std::string::npos) << code.error().message();
+}
+
 TEST_F(VmSessionTest, AGuestFloodingItsConsoleCostsAFixedAmount) {
   std::string flood;
   for (int i = 0; i < 20000; ++i) flood += "printk storm line " + std::to_string(i) + "\n";
