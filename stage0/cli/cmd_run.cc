@@ -2,6 +2,7 @@
 // App flags apply to every app of the pod; --exec, --name and `--` arguments need one image.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -276,12 +277,16 @@ Result<int> prepare(CommandContext& context, const RunOptions& options) {
   return 0;
 }
 
-/// The pod `podrt run` is about to prepare: its host volumes are the --volume flags'.
+host::PodNeeds needs_of(const std::vector<appc::Volume>& volumes) {
+  return {.host_volumes = std::any_of(volumes.begin(), volumes.end(),
+                                      [](const appc::Volume& volume) { return volume.kind == "host"; })};
+}
+
+/// The pod `podrt run` is about to prepare: its volumes are the --volume flags'.
 Result<host::PodNeeds> needs_of_flags(const RunOptions& options) {
-  host::PodNeeds needs;
-  for (const std::string& text : options.pod.volumes)
-    if (PODRT_TRY(parse_volume(text)).kind == "host") needs.host_volumes = true;
-  return needs;
+  std::vector<appc::Volume> volumes;
+  for (const std::string& text : options.pod.volumes) volumes.push_back(PODRT_TRY(parse_volume(text)));
+  return needs_of(volumes);
 }
 
 /// A prepared pod: its manifest's volumes.
@@ -289,11 +294,7 @@ Result<host::PodNeeds> needs_of_prepared(const GlobalOptions& globals, const std
   pods::PodStore pods = PODRT_TRY(pods::PodStore::open(globals.dir));
   pods::PodInfo pod = PODRT_TRY(pods.find(uuid));
   std::string text = PODRT_TRY(sys::read_file(pod.path + "/" + std::string(pods::kPodManifestFile)));
-  appc::PodManifest manifest = PODRT_TRY(appc::PodManifest::parse(text));
-  host::PodNeeds needs;
-  for (const appc::Volume& volume : manifest.volumes)
-    if (volume.kind == "host") needs.host_volumes = true;
-  return needs;
+  return needs_of(PODRT_TRY(appc::PodManifest::parse(text)).volumes);
 }
 
 Result<int> run(CommandContext& context, const RunOptions& options) {
