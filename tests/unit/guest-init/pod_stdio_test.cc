@@ -31,8 +31,12 @@ std::string drain(int fd) {
 
 TEST(GuestInitPodStdio, EachAppWritesToItsOwnPipes) {
   supervisor::testing::TestPod pod;
-  pod.add_app("first", "echo out1; echo err1 >&2");
-  pod.add_app("second", "echo out2; busybox ls /bin/nope");
+  // The second app fails only after the first has written: the pod stops the others at
+  // the first failure, so without the wait the first might be killed before its echo.
+  pod.add_app("first", "echo out1; echo err1 >&2; : > /tmp/first-wrote");
+  pod.add_app("second",
+              "echo out2; until [ -e /tmp/first-wrote ]; do busybox sleep 0.01; done; "
+              "busybox ls /bin/nope");
   auto stdio = make_pod_stdio(pod.plan, false);
   ASSERT_TRUE(stdio) << stdio.error().message();
   // Both apps' stdout and stderr, then the supervisor's own stderr (relayed as app 0's).
