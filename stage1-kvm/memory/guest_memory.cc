@@ -1,7 +1,9 @@
 #include "stage1-kvm/memory/guest_memory.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -61,6 +63,43 @@ Result<void> GuestMemory::read(uint64_t address, std::span<uint8_t> out) const {
 Result<void> GuestMemory::write(uint64_t address, std::span<const uint8_t> data) const {
   auto target = PODRT_TRY(slice(address, data.size()));
   if (!data.empty()) std::memcpy(target.data(), data.data(), data.size());
+  return ok();
+}
+
+Result<void> GuestMemory::load(uint64_t address, const FileBytes& file, uint64_t offset,
+                               uint64_t length) const {
+  if (offset > file.bytes.size() || length > file.bytes.size() - offset)
+    return Error::invalid("file range " + std::to_string(offset) + "+" + std::to_string(length) +
+                          " is outside the file's " + std::to_string(file.bytes.size()) + " bytes");
+  auto target = PODRT_TRY(slice(address, length));
+  constexpr uint64_t kPage = 4096;
+  // [first, last): the whole pages mapped from the file; none when the alignments differ.
+  uint64_t first = 0, last = 0;
+  if (file.fd >= 0 && address % kPage == offset % kPage) {
+    first = std::min(length, (kPage - address % kPage) % kPage);
+    last = first + (length - first) / kPage * kPage;
+  }
+  if (last > first) {
+    // The mapping must not reach past the file's end (a SIGBUS on touch), whatever `bytes` says.
+    struct stat status {};
+    if (::fstat(file.fd, &status) != 0) return Error::from_errno("stat the file to map into guest memory");
+    if (static_cast<uint64_t>(status.st_size) < offset + last)
+      return Error::invalid("the file to map into guest memory has " + std::to_string(status.st_size) +
+                            " bytes, fewer than its mapped view");
+    void* at = base_ + address + first;
+    if (::mmap(at, last - first, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, file.fd,
+               static_cast<off_t>(offset + first)) == MAP_FAILED) {
+      Error error = Error::from_errno("map a file into guest memory");
+      // A failed MAP_FIXED may leave a hole: put zeroed anonymous memory back.
+      (void)::mmap(at, last - first, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+                   -1, 0);
+      return error;
+    }
+  }
+  if (length == 0) return ok();  // no memcpy from an empty span's null data
+  const uint8_t* source = file.bytes.data() + offset;
+  std::memcpy(target.data(), source, first);
+  std::memcpy(target.data() + last, source + last, length - last);
   return ok();
 }
 

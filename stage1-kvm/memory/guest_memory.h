@@ -1,10 +1,11 @@
-// GuestMemory: the guest's RAM, one anonymous mapping that the VM sees at guest-physical 0.
-// Every access from the VMM goes through here, bounds- and overflow-checked, so that a guest
-// address or length - which a hostile guest chooses - can never reach host memory outside the
-// mapping.
+// GuestMemory: the guest's RAM, one mapping that the VM sees at guest-physical 0: anonymous,
+// except where a file (the kernel, the initrd) is mapped into it copy-on-write. Every access
+// from the VMM goes through here, bounds- and overflow-checked, so that a guest address or
+// length - which a hostile guest chooses - can never reach host memory outside the mapping.
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -13,6 +14,17 @@
 #include "common/result.h"
 
 namespace podrt::vmm {
+
+/// The bytes of a file to load into guest memory and, when `fd` >= 0, the open file they are
+/// (from offset 0), so that whole pages can be mapped from it instead of copied.
+struct FileBytes {
+  /// Implicit from whatever views as bytes (a span, a vector): a call's argument, not for keeping.
+  template <class Bytes>
+    requires std::convertible_to<const Bytes&, std::span<const uint8_t>>
+  FileBytes(const Bytes& file_bytes, int file_fd = -1) : bytes(file_bytes), fd(file_fd) {}  // NOLINT
+  std::span<const uint8_t> bytes;
+  int fd = -1;
+};
 
 class GuestMemory {
  public:
@@ -39,6 +51,14 @@ class GuestMemory {
 
   Result<void> read(uint64_t address, std::span<uint8_t> out) const;
   Result<void> write(uint64_t address, std::span<const uint8_t> data) const;
+
+  /// Puts bytes [offset, offset + length) of `file` at guest `address`. Where guest and file
+  /// offsets share their alignment, the whole 4 KiB pages in between are mapped from the file
+  /// copy-on-write (MAP_PRIVATE): a page costs memory only once the guest touches it, and one
+  /// it only reads is the page cache's, shared with every VM of the same file (the kernel's
+  /// text). The rest, and everything of a file without an fd, is copied. The file must not
+  /// change in place while the VM runs (the kernel cache replaces its files by rename).
+  Result<void> load(uint64_t address, const FileBytes& file, uint64_t offset, uint64_t length) const;
 
   template <class T>
   Result<T> read_object(uint64_t address) const {

@@ -72,16 +72,17 @@ Result<std::unique_ptr<Machine>> Machine::build(const VmmOptions& options, Clock
   m.options_ = &options;
   m.started_ = started;
 
-  // The kernel and initrd, mapped only while they are copied in.
+  // The kernel and initrd: their whole pages mapped into guest memory copy-on-write, the rest
+  // copied; the host's own view of them is unmapped after.
   LoadedKernel kernel;
   std::optional<InitrdPlacement> initrd;
   {
     MappedFile image = PODRT_TRY_CONTEXT(MappedFile::open(options.kernel, m.memory_.size()), "kernel");
-    kernel = PODRT_TRY_CONTEXT(load_kernel(m.memory_, image.bytes()), "load kernel " + options.kernel);
+    kernel = PODRT_TRY_CONTEXT(load_kernel(m.memory_, image.file_bytes()), "load kernel " + options.kernel);
   }
   if (!options.initrd.empty()) {
     MappedFile image = PODRT_TRY_CONTEXT(MappedFile::open(options.initrd, m.memory_.size()), "initrd");
-    initrd = PODRT_TRY_CONTEXT(load_initrd(m.memory_, image.bytes(), kernel.end, initrd_address_limit(kernel)),
+    initrd = PODRT_TRY_CONTEXT(load_initrd(m.memory_, image.file_bytes(), kernel.end, initrd_address_limit(kernel)),
                                "load initrd " + options.initrd);
   }
 

@@ -6,7 +6,6 @@
 
 #include <utility>
 
-#include "common/unique_fd.h"
 
 namespace podrt::vmm {
 
@@ -23,15 +22,16 @@ Result<MappedFile> MappedFile::open(const std::string& path, uint64_t max_size) 
                           std::to_string(max_size >> 20) + " MiB of guest memory");
   void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (data == MAP_FAILED) return Error::from_errno("mmap " + path);
-  return MappedFile(static_cast<const uint8_t*>(data), size);
+  return MappedFile(std::move(fd), static_cast<const uint8_t*>(data), size);
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    : fd_(std::move(other.fd_)), data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
     release();
+    fd_ = std::move(other.fd_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }

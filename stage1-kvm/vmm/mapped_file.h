@@ -1,5 +1,6 @@
-// MappedFile: a read-only private mapping of a whole file (the kernel, the initrd), unmapped
-// when done: loading copies it into guest memory and the VMM keeps none of it resident.
+// MappedFile: a read-only private mapping of a whole file (the kernel, the initrd) and the file
+// itself, closed and unmapped when done: loading maps its whole pages into guest memory
+// copy-on-write (GuestMemory::load) and copies the rest, so this view is only read briefly.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,8 @@
 #include <string>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
+#include "stage1-kvm/memory/guest_memory.h"
 
 namespace podrt::vmm {
 
@@ -22,10 +25,13 @@ class MappedFile {
   ~MappedFile();
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  /// The bytes with the file they came from, for GuestMemory::load.
+  FileBytes file_bytes() const { return {bytes(), fd_.get()}; }
 
  private:
-  MappedFile(const uint8_t* data, uint64_t size) : data_(data), size_(size) {}
+  MappedFile(UniqueFd fd, const uint8_t* data, uint64_t size) : fd_(std::move(fd)), data_(data), size_(size) {}
   void release();
+  UniqueFd fd_;
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
 };

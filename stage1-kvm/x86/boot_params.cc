@@ -27,8 +27,9 @@ Result<void> validate_memory_size(uint64_t size) {
   return ok();
 }
 
-Result<InitrdPlacement> load_initrd(const GuestMemory& memory, std::span<const uint8_t> initrd,
+Result<InitrdPlacement> load_initrd(const GuestMemory& memory, const FileBytes& file,
                                     uint64_t kernel_end, uint64_t initrd_addr_max) {
+  std::span<const uint8_t> initrd = file.bytes;
   if (initrd.empty()) return Error::invalid("initrd is empty");
   // [lowest, top): where the initrd may go; top is one past its highest possible last byte.
   const uint64_t top = initrd_addr_max >= memory.size() ? memory.size() : initrd_addr_max + 1;
@@ -40,7 +41,7 @@ Result<InitrdPlacement> load_initrd(const GuestMemory& memory, std::span<const u
   if (initrd.size() > free) return Error::invalid(too_big);
   const uint64_t address = align_down(top - initrd.size(), kInitrdAlignment);
   if (address < lowest) return Error::invalid(too_big);
-  PODRT_TRY(memory.write(address, initrd));
+  PODRT_TRY(memory.load(address, file, 0, initrd.size()));
   return InitrdPlacement{address, initrd.size()};
 }
 

@@ -44,11 +44,11 @@ struct InitrdPlacement {
   uint64_t size = 0;
 };
 
-/// Copies `initrd` to the highest page-aligned address where it ends at or below
-/// `initrd_addr_max` (the address of its last byte, as in the setup header) and inside guest
-/// memory, above `kernel_end` and the legacy hole. Fails for an empty initrd or one that does
-/// not fit, naming both sizes.
-Result<InitrdPlacement> load_initrd(const GuestMemory& memory, std::span<const uint8_t> initrd,
+/// Puts `initrd` (GuestMemory::load: mapped from its file where it has one) at the highest
+/// page-aligned address where it ends at or below `initrd_addr_max` (the address of its last
+/// byte, as in the setup header) and inside guest memory, above `kernel_end` and the legacy
+/// hole. Fails for an empty initrd or one that does not fit, naming both sizes.
+Result<InitrdPlacement> load_initrd(const GuestMemory& memory, const FileBytes& initrd,
                                     uint64_t kernel_end, uint64_t initrd_addr_max);
 
 /// Writes the command line and its NUL at layout::kCommandLineAddress. Fails for one longer than

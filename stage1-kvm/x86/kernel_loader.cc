@@ -63,7 +63,8 @@ Result<Segment> check_segment(const GuestMemory& memory, std::span<const uint8_t
   return Segment{header.p_offset, header.p_filesz, header.p_paddr, header.p_memsz};
 }
 
-Result<LoadedKernel> load_elf(const GuestMemory& memory, std::span<const uint8_t> image) {
+Result<LoadedKernel> load_elf(const GuestMemory& memory, const FileBytes& file) {
+  std::span<const uint8_t> image = file.bytes;
   auto header = read_at<Elf64_Ehdr>(image, 0);
   if (!header) return Error::invalid("ELF header truncated: the image has " + bytes(image.size()));
   if (header->e_ident[EI_CLASS] != ELFCLASS64) return Error::invalid("not an ELF64 image");
@@ -103,7 +104,7 @@ Result<LoadedKernel> load_elf(const GuestMemory& memory, std::span<const uint8_t
     return Error::invalid("ELF entry " + hex(entry) + " is not inside a loaded segment");
 
   for (const Segment& segment : segments) {
-    PODRT_TRY(memory.write(segment.address, image.subspan(segment.file_offset, segment.file_size)));
+    PODRT_TRY(memory.load(segment.address, file, segment.file_offset, segment.file_size));
     auto bss = PODRT_TRY(memory.slice(segment.address + segment.file_size,
                                       segment.memory_size - segment.file_size));
     std::fill(bss.begin(), bss.end(), uint8_t{0});
@@ -175,8 +176,9 @@ Result<LoadedKernel> load_bzimage(const GuestMemory& memory, std::span<const uin
 
 }  // namespace
 
-Result<LoadedKernel> load_kernel(const GuestMemory& memory, std::span<const uint8_t> image) {
-  if (has_elf_magic(image)) return load_elf(memory, image);
+Result<LoadedKernel> load_kernel(const GuestMemory& memory, const FileBytes& file) {
+  std::span<const uint8_t> image = file.bytes;
+  if (has_elf_magic(image)) return load_elf(memory, file);
   if (has_bzimage_magic(image)) return load_bzimage(memory, image);
   return Error::invalid("not an ELF64 vmlinux or a bzImage (" + bytes(image.size()) + ")");
 }

@@ -1,7 +1,8 @@
 // Loading a Linux kernel image into guest memory for the x86_64 64-bit boot protocol
 // (Documentation/arch/x86/boot.rst). Two formats, told apart by their magic:
-//   vmlinux  an ELF64 x86-64 ET_EXEC: each PT_LOAD segment is copied to its p_paddr, its bss
-//            zeroed; e_entry is the physical address of startup_64 (the linker script puts the
+//   vmlinux  an ELF64 x86-64 ET_EXEC: each PT_LOAD segment is put at its p_paddr (its whole
+//            pages mapped copy-on-write from the file when it has one: GuestMemory::load), its
+//            bss zeroed; e_entry is the physical address of startup_64 (the linker script puts the
 //            ELF entry at phys_startup_64).
 //   bzImage  "HdrS" at 0x202, boot protocol 2.12 or later (xloadflags, where XLF_KERNEL_64 says
 //            the 64-bit entry exists, only appeared in 2.12), LOADED_HIGH: the protected-mode
@@ -53,8 +54,8 @@ struct LoadedKernel {
   std::optional<::setup_header> setup_header;
 };
 
-/// Detects the format of `image` and loads it into `memory`.
-Result<LoadedKernel> load_kernel(const GuestMemory& memory, std::span<const uint8_t> image);
+/// Detects the format of the image and loads it into `memory`.
+Result<LoadedKernel> load_kernel(const GuestMemory& memory, const FileBytes& image);
 
 /// The highest address the initrd's last byte may occupy: a bzImage's initrd_addr_max (unless
 /// XLF_CAN_BE_LOADED_ABOVE_4G), else anywhere in the RAM this machine can have.

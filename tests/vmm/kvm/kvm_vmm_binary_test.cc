@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 #include "tests/support/command_runner.h"
 #include "tests/vmm/kvm/kvm_test_support.h"
@@ -32,6 +34,28 @@ TEST(KvmVmmBinary, AGuestThatResetsEndsTheVmWithZeroAndItsConsoleOutput) {
   EXPECT_NE(result.err.find("hello from the payload\n"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("podrt-vmm: setup took "), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("podrt-vmm: guest-init reached after "), std::string::npos) << result.err;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(KvmVmmBinary, AKernelPageMappedFromItsFileIsTheGuestsOwnCopyOnceWritten) {
+  PODRT_REQUIRE_KVM("podrt-vmm running a guest from kernel pages mapped copy-on-write");
+  // The guest prints its message, increments its first byte and prints it again. Run twice:
+  // the second run starts from '0' again only if the first one's write never reached the file.
+  const std::string kernel = guest("mapped_page");
+  const std::string before = file_text(kernel);
+  ASSERT_FALSE(before.empty());
+  const std::string expected =
+      "0 from a page mapped from the kernel file\n1 from a page mapped from the kernel file\n";
+  for (int run = 0; run < 2; ++run) {
+    CommandResult result = run_vmm({"--kernel", kernel, "--memory", "32"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.err, expected) << "run " << run;
+  }
+  EXPECT_EQ(file_text(kernel), before);
 }
 
 TEST(KvmVmmBinary, ATripleFaultEndsTheVmLikeAReboot) {

@@ -90,7 +90,7 @@ TEST(BootParamsTest, InitrdNeverOverlapsTheKernel) {
 
 TEST(BootParamsTest, EmptyInitrdIsRefused) {
   GuestMemory memory = allocate();
-  EXPECT_FALSE(load_initrd(memory, {}, kKernelEnd, 0xffffffff));
+  EXPECT_FALSE(load_initrd(memory, std::span<const uint8_t>(), kKernelEnd, 0xffffffff));
 }
 
 TEST(BootParamsTest, CommandLineIsWrittenWithItsNul) {
