@@ -6,14 +6,15 @@
 #    and its RSS outside guest memory (from /proc/PID/smaps, every ~20 ms during the spin);
 # 2. inside the nested test host (tests/vmm/builtin/run-in-test-host, where /dev/kvm runs Linux
 #    guests): the same pod under --hypervisor=builtin and --hypervisor=qemu (-accel kvm),
-#    interleaved, and the host memory (PSS) of one pod of each.
+#    interleaved, the host memory (PSS) of one pod of each, and per pod with N idle pods of each
+#    running at once (as Kata's density/memory_usage.sh averages over 20 containers).
 #
 # usage: bench/macro/builtin_vmm.sh BUILD_DIR RUNS OUT_DIR QUICK
 #   BUILD_DIR  where bin/podrt, bin/podrt-vmm, bin/podrt-stage1-kvm, images/busybox.aci are
 #   RUNS       the direct runs (part 1)
 #   OUT_DIR    gets builtin_vmm.md (this report), builtin_vmm.* (raw numbers, the payload) and
 #              appends to results.jsonl
-#   QUICK      1: 2 pods of each kind in the test host; 0: 5
+#   QUICK      1: 2 pods of each kind in the test host, 3 at once for memory; 0: 5, and 10 at once
 # Needs root, as and ld (binutils), perl, qemu-system-x86_64 and mkfs.ext4 (the test host), and
 # the test-host kernel cached (kernel-config/build-kernel --flavour test-host); without it, part 2
 # is skipped with the reason.
@@ -27,6 +28,7 @@ mkdir -p "$out_dir"
 out_dir=$(realpath "$out_dir")
 vmm=$build_dir/bin/podrt-vmm podrt=$build_dir/bin/podrt aci=$build_dir/images/busybox.aci
 test_host_runs=$((quick ? 2 : 5))
+density_pods=$((quick ? 3 : 10))
 memory_mib=128  # the payload's guest memory, as a pod's
 [[ $(id -u) == 0 ]] || { echo "builtin_vmm.sh: needs root" >&2; exit 1; }
 for f in "$vmm" "$podrt" "$build_dir/bin/podrt-stage1-kvm" "$aci"; do
@@ -210,9 +212,10 @@ mkdir -p "$shared"
 cat > "$shared/pods.sh" <<'SH'
 #!/usr/bin/env bash
 # Runs in the test host (bench/macro/builtin_vmm.sh): pods under builtin and qemu, interleaved;
-# prints "time HYPERVISOR MS" and "pss HYPERVISOR STAGE1_KIB VMM_KIB WHEN" lines on stdout.
+# prints "time HYPERVISOR MS", "pss HYPERVISOR STAGE1_KIB VMM_KIB WHEN" and
+# "density HYPERVISOR PODS STAGE1_KIB VMM_KIB" (sums over the pods) lines on stdout.
 set -euo pipefail
-podrt=$1 aci=$2 runs=$3
+podrt=$1 aci=$2 runs=$3 density_pods=$4
 store=/tmp/builtin-vmm-bench
 remove_pods() {
   local uuids
@@ -264,13 +267,45 @@ for hv in builtin qemu; do
   wait "$stage1" || echo "pods.sh: the $hv sleep pod failed: $(tail -3 /tmp/sleep.log)" >&2
   remove_pods
 done
+# Density: N idle pods of each at once, sampled 2 s after the last hello; PSS splits the pages
+# they share (the kernel's and the libraries' page-cache pages) between them.
+for hv in builtin qemu; do
+  stage1s=()
+  for ((k = 0; k < density_pods; k++)); do
+    PODRT_KVM_KERNEL_ARGS=quiet "$podrt" --dir="$store" --debug run --stage1=kvm --hypervisor="$hv" \
+      --net=none example.com/busybox --exec=/bin/sleep -- 1000 >/dev/null 2>"/tmp/density-$k.log" &
+    stage1s+=($!)
+  done
+  up=0
+  for ((j = 0; j < 6000 && up < density_pods; j++)); do
+    up=$(grep -l ' up after [0-9]* ms' /tmp/density-*.log 2>/dev/null | wc -l)
+    sleep 0.1
+  done
+  sleep 2
+  s_sum=0 v_sum=0
+  for pid in "${stage1s[@]}"; do p=$(pss "$pid"); s_sum=$((s_sum + ${p:-0})); done
+  for pid_file in "$store"/pods/run/*/stage1/hypervisor-pid; do
+    p=$(pss "$(cat "$pid_file")"); v_sum=$((v_sum + ${p:-0}))
+  done
+  if ((up == density_pods)); then
+    echo "density $hv $density_pods $s_sum $v_sum"
+  else
+    echo "pods.sh: only $up of $density_pods $hv pods came up" >&2
+  fi
+  uuids=$("$podrt" --dir="$store" list --no-legend --full 2>/dev/null | awk '{print $1}')
+  [[ -z $uuids ]] || "$podrt" --dir="$store" stop $uuids >/dev/null 2>&1 || true
+  for pid in "${stage1s[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f /tmp/density-*.log
+  remove_pods
+done
 SH
 chmod +x "$shared/pods.sh"
 
 th_start=$(date +%s%N)
 th_rc=0
-"$test_host" --kernel "$th_kernel" --timeout $((300 + test_host_runs * 120)) --out "$shared/results" -- \
-  "$shared/pods.sh" "$build_dir/bin/podrt" "$aci" "$test_host_runs" \
+# 2 GiB: ten QEMU pods at once take ~850 MiB.
+"$test_host" --kernel "$th_kernel" --memory 2048 --timeout $((600 + test_host_runs * 120)) --out "$shared/results" -- \
+  "$shared/pods.sh" "$build_dir/bin/podrt" "$aci" "$test_host_runs" "$density_pods" \
   > "$out_dir/builtin_vmm.test-host.out" 2> "$out_dir/builtin_vmm.test-host.err" || th_rc=$?
 th_s=$(awk -v d=$(($(date +%s%N) - th_start)) 'BEGIN {printf "%.0f", d / 1e9}')
 ((th_rc == 0)) || { echo "Failed (exit $th_rc after $th_s s): $(tail -3 "$out_dir/builtin_vmm.test-host.err" | tr '\n' ' ')"; exit 1; }
@@ -298,6 +333,22 @@ for hv in builtin qemu; do
     "${total:-n/a} ($mib MiB = ${s:-?} + ${v:-?}, at $when) | ≤ 20 MiB: $(verdict "$mib" 20) |"
   jsonl "$(printf '{"benchmark":"builtin_vmm_test_host","hypervisor":"%s","runs":%d,"median_ms":%s,"ratio_to_qemu":%s,"pss_stage1_kib":%s,"pss_vmm_kib":%s}' \
     "$hv" "$test_host_runs" "$med" "$(awk -v m="$med" -v q="$q_med" 'BEGIN {printf "%.2f", m / q}')" "${s:-null}" "${v:-null}")"
+done
+echo
+density_of() { awk -v h="$1" '$1 == "density" && $2 == h {print $3, $4, $5}' "$raw"; }
+echo "Host memory per kvm pod with $density_pods idle pods of each running at once (the way Kata's"
+echo "\`density/memory_usage.sh\` averages PSS over 20 containers): the PSS of every pod's stage1 and"
+echo "VMM, summed, over the pods."
+echo
+echo "| hypervisor | pods | per pod (MiB) | stage1 | VMM | goal |"
+echo "|---|---|---|---|---|---|"
+for hv in builtin qemu; do
+  read -r n s v <<<"$(density_of "$hv")"
+  if [[ -z ${n:-} ]]; then echo "| $hv | n/a (see the test host's stderr) | | | | |"; continue; fi
+  per=$(awk -v t=$((s + v)) -v n="$n" 'BEGIN {printf "%.1f", t / n / 1024}')
+  echo "| $hv | $n | $per | $(awk -v t="$s" -v n="$n" 'BEGIN {printf "%.1f", t / n / 1024}') |" \
+    "$(awk -v t="$v" -v n="$n" 'BEGIN {printf "%.1f", t / n / 1024}') | ≤ 20 MiB: $(verdict "$per" 20) |"
+  jsonl "$(printf '{"benchmark":"builtin_vmm_density","hypervisor":"%s","pods":%d,"pss_stage1_kib":%d,"pss_vmm_kib":%d}' "$hv" "$n" "$s" "$v")"
 done
 echo
 if (($(failed_of builtin) + $(failed_of qemu) > 0)); then

@@ -21,11 +21,15 @@ Result<std::vector<std::string>> builtin_vmm_arguments(const VmSpec& spec, const
   if (spec.acceleration != Acceleration::kKvm)
     return Error::invalid("--hypervisor=builtin runs guests on KVM only (no software emulation): "
                           "use --hypervisor=qemu");
+  // retain_initrd: the guest keeps the initrd's pages instead of freeing them, which poisons
+  // them (a write each). podrt-vmm maps the initrd from its file copy-on-write, so kept and
+  // unwritten they stay page-cache pages shared by every pod: ~1.4 MiB less host memory per
+  // pod for ~1.4 MiB of guest RAM.
   std::vector<std::string> argv = {vmm_binary,
                                    "--name", spec.name,
                                    "--kernel", spec.kernel,
                                    "--initrd", spec.initramfs,
-                                   "--cmdline", spec.command_line,
+                                   "--cmdline", spec.command_line + " retain_initrd",
                                    "--memory", std::to_string(spec.memory_mib),
                                    "--vcpus", std::to_string(spec.vcpus),
                                    "--control-fd", std::to_string(spec.control_fd),

@@ -34,7 +34,8 @@ TEST(BuiltinVmmArguments, TheSpecsMachineWithDisksInOrderAndFdsByNumber) {
   EXPECT_EQ((*argv)[0], "/bin/podrt-vmm");
   EXPECT_EQ(values_of(*argv, "--kernel"), std::vector<std::string>{"/k/vmlinux"});
   EXPECT_EQ(values_of(*argv, "--initrd"), std::vector<std::string>{"/k/init.cpio"});
-  EXPECT_EQ(values_of(*argv, "--cmdline"), std::vector<std::string>{"console=ttyS0 reboot=t quiet"});
+  // retain_initrd keeps the initrd's file-mapped pages unwritten (shared between pods).
+  EXPECT_EQ(values_of(*argv, "--cmdline"), std::vector<std::string>{"console=ttyS0 reboot=t quiet retain_initrd"});
   EXPECT_EQ(values_of(*argv, "--memory"), std::vector<std::string>{"256"});
   EXPECT_EQ(values_of(*argv, "--vcpus"), std::vector<std::string>{"2"});
   // No escaping: each value is its own argv word.
