@@ -36,8 +36,12 @@ namespace {
 using guest_protocol::FrameType;
 using guest_protocol::GuestConfig;
 
-// virtio-console adds its ports from a work queue; they are normally there before PID 1 runs.
-constexpr int kControlDeviceTimeoutMs = 10000;
+// virtio-console adds its ports from a work queue, after a round of control messages with the
+// host (PORT_ADD, PORT_READY, PORT_OPEN); they are normally there before PID 1 runs. Nested
+// under TCG on a loaded host that round can take seconds, so wait nearly as long as stage1's
+// boot timeout (120 s from its start to the hello), which bounds the whole wait anyway: a
+// shorter limit only turned a slow boot into a failed pod.
+constexpr int kControlDeviceTimeoutMs = 100000;
 
 std::string one_line(std::string text) {
   for (char& c : text)
