@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "common/log.h"
-#include "common/metadata/metadata_server.h"
+#include "stage1-ns/metadata_service.h"
 #include "common/sys/file.h"
 #include "stage0/pods/pod_files.h"
 #include "stage1-kvm/enter_sessions.h"
@@ -47,7 +47,7 @@ class PodResources {
   }
   std::optional<stage1::network::PodNetwork> network;
   std::optional<PodTap> tap;
-  std::unique_ptr<metadata::MetadataServer> metadata;
+  std::optional<stage1::MetadataService> metadata;
   std::unique_ptr<RunningVm> vm;
 
  private:

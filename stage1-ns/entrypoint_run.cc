@@ -17,7 +17,7 @@
 
 #include "common/cgroups/cgroup.h"
 #include "common/log.h"
-#include "common/metadata/metadata_server.h"
+#include "stage1-ns/metadata_service.h"
 #include "common/supervisor/supervisor.h"
 #include "common/sys/file.h"
 #include "stage0/pods/pod_files.h"
@@ -56,7 +56,7 @@ class PodResources {
   std::optional<cgroups::Cgroup> cgroup;
   std::vector<cgroups::Cgroup> app_cgroups;
   std::optional<network::PodNetwork> network;
-  std::unique_ptr<metadata::MetadataServer> metadata;
+  std::optional<MetadataService> metadata;
 
  private:
   std::string pod_dir_;

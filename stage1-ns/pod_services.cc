@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "common/supervisor/supervisor.h"
+#include "common/sys/file.h"
 
 namespace podrt::stage1 {
 
@@ -43,8 +44,7 @@ std::optional<std::string> metadata_address(const network::PodNetwork& net) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<metadata::MetadataServer>> start_metadata(const LoadedPod& pod,
-                                                                 const std::string& address) {
+Result<MetadataService> start_metadata(const LoadedPod& pod, const std::string& address) {
   metadata::PodMetadata content;
   content.uuid = pod.uuid;
   content.pod_manifest_json = pod.manifest_text;
@@ -52,9 +52,8 @@ Result<std::unique_ptr<metadata::MetadataServer>> start_metadata(const LoadedPod
   for (const LoadedApp& app : pod.apps)
     content.apps[app.pod_app.name] = {app.pod_app.image.id, app.image.to_json().dump(),
                                       appc::annotations_to_json(app.pod_app.annotations).dump()};
-  metadata::IdentityKey key =
-      PODRT_TRY(metadata::IdentityKey::load_or_create(pod.data_dir + "/metadata/identity.key"));
-  return metadata::MetadataServer::start(address, 0, std::move(content), std::move(key));
+  return MetadataService::start(sys::own_directory() + "/podrt-metadata-service", address, content,
+                                pod.data_dir + "/metadata/identity.key");
 }
 
 std::vector<network::PortForward> port_forwards(const LoadedPod& pod) {

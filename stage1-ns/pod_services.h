@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "common/metadata/metadata_server.h"
 #include "common/result.h"
 #include "stage1-ns/loaded_pod.h"
+#include "stage1-ns/metadata_service.h"
 #include "stage1-ns/network/pod_network.h"
 #include "stage1-ns/run_options.h"
 
@@ -33,9 +33,9 @@ std::vector<network::PortForward> port_forwards(const LoadedPod& pod);
 /// or loopback with the host's network; nullopt without a network.
 std::optional<std::string> metadata_address(const network::PodNetwork& net);
 
-/// Starts the pod's metadata service on `address` (an ephemeral port).
-Result<std::unique_ptr<metadata::MetadataServer>> start_metadata(const LoadedPod& pod,
-                                                                 const std::string& address);
+/// Starts the pod's metadata service (podrt-metadata-service, beside stage1's own binary) on
+/// `address` (an ephemeral port).
+Result<MetadataService> start_metadata(const LoadedPod& pod, const std::string& address);
 
 /// A waitpid status as an exit code: the code, 128+N for signal N, else 254.
 int exit_code_of(int status);

@@ -278,7 +278,7 @@ for hv in builtin qemu; do
   done
   up=0
   for ((j = 0; j < 6000 && up < density_pods; j++)); do
-    up=$(grep -l ' up after [0-9]* ms' /tmp/density-*.log 2>/dev/null | wc -l)
+    up=$( (grep -l ' up after [0-9]* ms' /tmp/density-*.log 2>/dev/null || true) | wc -l)
     sleep 0.1
   done
   sleep 2

@@ -1,32 +1,19 @@
-// The appc metadata service (ace.md "App Container Metadata Service"), served per pod by its
-// stage1 on the host: the pod manifest, annotations, app image manifests and ids, and the
+// The appc metadata service (ace.md "App Container Metadata Service"), served per pod on the
+// host by podrt-metadata-service, which the pod's stage1 starts: the pod manifest, annotations, app image manifests and ids, and the
 // identity endpoints (HMAC-SHA512 sign/verify). A random token in the URL is the only
 // credential; a pod reaches the server at AC_METADATA_URL.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 
 #include "common/metadata/identity_key.h"
+#include "common/metadata/pod_metadata.h"
 #include "common/result.h"
 
 namespace podrt::metadata {
-
-struct AppMetadata {
-  std::string image_id;             ///< "sha512-..."
-  std::string image_manifest_json;  ///< the app's image manifest
-  std::string annotations_json;     ///< the app's annotations as a JSON list
-};
-
-struct PodMetadata {
-  std::string uuid;
-  std::string pod_manifest_json;
-  std::string annotations_json;             ///< the pod's annotations as a JSON list
-  std::map<std::string, AppMetadata> apps;  ///< by app name
-};
 
 /// What one pod's apps may cost the host: the server must survive hostile apps.
 struct MetadataServerLimits {
