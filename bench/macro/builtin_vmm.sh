@@ -14,7 +14,7 @@
 #   RUNS       the direct runs (part 1)
 #   OUT_DIR    gets builtin_vmm.md (this report), builtin_vmm.* (raw numbers, the payload) and
 #              appends to results.jsonl
-#   QUICK      1: 2 pods of each kind in the test host, 3 at once for memory; 0: 5, and 10 at once
+#   QUICK      1: 2 pods of each kind in the test host, 2 at once for memory; 0: 5, and 3 at once
 # Needs root, as and ld (binutils), perl, qemu-system-x86_64 and mkfs.ext4 (the test host), and
 # the test-host kernel cached (kernel-config/build-kernel --flavour test-host); without it, part 2
 # is skipped with the reason.
@@ -28,7 +28,8 @@ mkdir -p "$out_dir"
 out_dir=$(realpath "$out_dir")
 vmm=$build_dir/bin/podrt-vmm podrt=$build_dir/bin/podrt aci=$build_dir/images/busybox.aci
 test_host_runs=$((quick ? 2 : 5))
-density_pods=$((quick ? 3 : 10))
+# 3 at most: with 4 or 10 builtin pods at once the 1-vCPU test host hung (not root-caused yet).
+density_pods=$((quick ? 2 : 3))
 memory_mib=128  # the payload's guest memory, as a pod's
 [[ $(id -u) == 0 ]] || { echo "builtin_vmm.sh: needs root" >&2; exit 1; }
 for f in "$vmm" "$podrt" "$build_dir/bin/podrt-stage1-kvm" "$aci"; do
@@ -303,7 +304,7 @@ chmod +x "$shared/pods.sh"
 
 th_start=$(date +%s%N)
 th_rc=0
-# 2 GiB: ten QEMU pods at once take ~850 MiB.
+# 2 GiB: room for the QEMU pods at once (~85 MiB each) beside the test host itself.
 "$test_host" --kernel "$th_kernel" --memory 2048 --timeout $((600 + test_host_runs * 120)) --out "$shared/results" -- \
   "$shared/pods.sh" "$build_dir/bin/podrt" "$aci" "$test_host_runs" "$density_pods" \
   > "$out_dir/builtin_vmm.test-host.out" 2> "$out_dir/builtin_vmm.test-host.err" || th_rc=$?
