@@ -28,7 +28,8 @@ mkdir -p "$out_dir"
 out_dir=$(realpath "$out_dir")
 vmm=$build_dir/bin/podrt-vmm podrt=$build_dir/bin/podrt aci=$build_dir/images/busybox.aci
 test_host_runs=$((quick ? 2 : 5))
-# 3 at most: with 4 or 10 builtin pods at once the 1-vCPU test host hung (not root-caused yet).
+# 3 at most: 4 or 10 builtin pods at once sometimes never boot in the 1-vCPU test host
+# (bench/README.md, "The builtin VMM"; not root-caused yet).
 density_pods=$((quick ? 2 : 3))
 memory_mib=128  # the payload's guest memory, as a pod's
 [[ $(id -u) == 0 ]] || { echo "builtin_vmm.sh: needs root" >&2; exit 1; }
