@@ -60,6 +60,10 @@ Result<MetadataService> MetadataService::start(const std::string& binary, const 
   Pipe input{UniqueFd(sockets[1]), UniqueFd(sockets[0])};
   Pipe output = PODRT_TRY(make_pipe());
   std::vector<std::string> argv = {binary, "--listen", listen_ip, "--identity-key", identity_key};
+  // Built before the fork: the child only makes async-signal-safe calls.
+  std::vector<char*> pointers;
+  for (std::string& word : argv) pointers.push_back(word.data());
+  pointers.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) return Error::from_errno("fork for the metadata service");
   if (pid == 0) {
@@ -69,9 +73,6 @@ Result<MetadataService> MetadataService::start(const std::string& binary, const 
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(input.read.get(), STDIN_FILENO);
     ::dup2(output.write.get(), STDOUT_FILENO);
-    std::vector<char*> pointers;
-    for (std::string& word : argv) pointers.push_back(word.data());
-    pointers.push_back(nullptr);
     ::execv(pointers[0], pointers.data());
     ::dprintf(STDERR_FILENO, "podrt-metadata-service: exec %s: %m\n", pointers[0]);
     ::_exit(127);
