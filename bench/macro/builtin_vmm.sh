@@ -318,7 +318,9 @@ failed_of() { awk -v h="$1" '$1 == "time" && $2 == h && $3 == "failed"' "$raw" |
 cp "$shared"/results/failed-*.console.log "$out_dir/" 2>/dev/null || true
 b_med=$(times builtin | median) q_med=$(times qemu | median)
 ratio=$(awk -v b="$b_med" -v q="$q_med" 'BEGIN {printf "%.2f", b / q}')
-pss_of() { awk -v h="$1" '$1 == "pss" && $2 == h {print $3, $4, $5}' "$raw"; }
+# fields_of KIND HYPERVISOR: the three numbers after "KIND HYPERVISOR" in the raw lines.
+fields_of() { awk -v k="$1" -v h="$2" '$1 == k && $2 == h {print $3, $4, $5}' "$raw"; }
+mib_per() { awk -v t="$1" -v n="$2" 'BEGIN {printf "%.1f", t / n / 1024}'; }  # KIB PODS
 echo "$test_host_runs interleaved \`podrt run --stage1=kvm --hypervisor=H --net=none example.com/busybox --exec=/bin/true\`"
 echo "of each (after one untimed warm-up each) in one test host ($th_s s in all, its boot included;"
 echo "test-host kernel \`$th_kernel\`)."
@@ -326,7 +328,7 @@ echo
 echo "| hypervisor | runs (ms) | median wall (ms) | median / qemu's | host memory per kvm pod: PSS stage1 + VMM (KiB) | goal |"
 echo "|---|---|---|---|---|---|"
 for hv in builtin qemu; do
-  read -r s v when <<<"$(pss_of "$hv")"
+  read -r s v when <<<"$(fields_of pss "$hv")"
   med=$([[ $hv == builtin ]] && echo "$b_med" || echo "$q_med")
   total=$([[ -n ${v:-} ]] && echo $((s + v)) || echo "")
   mib=$(awk -v t="$total" 'BEGIN {if (t != "") printf "%.1f", t / 1024}')
@@ -337,7 +339,6 @@ for hv in builtin qemu; do
     "$hv" "$test_host_runs" "$med" "$(awk -v m="$med" -v q="$q_med" 'BEGIN {printf "%.2f", m / q}')" "${s:-null}" "${v:-null}")"
 done
 echo
-density_of() { awk -v h="$1" '$1 == "density" && $2 == h {print $3, $4, $5}' "$raw"; }
 echo "Host memory per kvm pod with $density_pods idle pods of each running at once (the way Kata's"
 echo "\`density/memory_usage.sh\` averages PSS over 20 containers): the PSS of every pod's stage1 and"
 echo "VMM, summed, over the pods."
@@ -345,11 +346,11 @@ echo
 echo "| hypervisor | pods | per pod (MiB) | stage1 | VMM | goal |"
 echo "|---|---|---|---|---|---|"
 for hv in builtin qemu; do
-  read -r n s v <<<"$(density_of "$hv")"
+  read -r n s v <<<"$(fields_of density "$hv")"
   if [[ -z ${n:-} ]]; then echo "| $hv | n/a (see the test host's stderr) | | | | |"; continue; fi
-  per=$(awk -v t=$((s + v)) -v n="$n" 'BEGIN {printf "%.1f", t / n / 1024}')
-  echo "| $hv | $n | $per | $(awk -v t="$s" -v n="$n" 'BEGIN {printf "%.1f", t / n / 1024}') |" \
-    "$(awk -v t="$v" -v n="$n" 'BEGIN {printf "%.1f", t / n / 1024}') | $([[ $hv == builtin ]] && echo "≤ 20 MiB: $(verdict "$per" 20)") |"
+  per=$(mib_per $((s + v)) "$n")
+  echo "| $hv | $n | $per | $(mib_per "$s" "$n") | $(mib_per "$v" "$n") |" \
+    "$([[ $hv == builtin ]] && echo "≤ 20 MiB: $(verdict "$per" 20)") |"
   jsonl "$(printf '{"benchmark":"builtin_vmm_density","hypervisor":"%s","pods":%d,"pss_stage1_kib":%d,"pss_vmm_kib":%d}' "$hv" "$n" "$s" "$v")"
 done
 echo
