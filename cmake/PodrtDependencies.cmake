@@ -5,6 +5,8 @@ find_package(SQLite3 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+# Registry pulls (docker://): HTTP(S) with libcurl.
+pkg_check_modules(LIBCURL REQUIRED IMPORTED_TARGET libcurl)
 find_package(Threads REQUIRED)
 pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)

@@ -19,7 +19,10 @@ struct FetchOptions {
 void register_fetch_command(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<FetchOptions>();
   CLI::App* command = app.add_subcommand("fetch", "fetch images into the store, print their ids");
-  command->add_option("image", options->images, "ACI file (PATH or file://PATH)")->required();
+  command->add_option("image", options->images,
+                      "PATH or file://PATH (an ACI), docker-archive:PATH, oci-layout:PATH[:TAG] "
+                      "or docker://HOST[:PORT]/NAME[:TAG|@DIGEST]")
+      ->required();
   command->add_flag("--full", options->full, "print full image ids (they always are)");
   command->add_option("--max-image-size", options->max_image_size,
                       "refuse images whose uncompressed size exceeds this")

@@ -126,6 +126,12 @@ Result<int> extract_image(const GlobalOptions& globals, const ImageOptions& opti
 Result<int> export_image(const GlobalOptions& globals, const ImageOptions& options) {
   store::ImageStore store = PODRT_TRY(store::ImageStore::open(globals.dir));
   store::ImageRecord image = PODRT_TRY(store.resolve(options.image));
+  if (image.kind == store::ImageKind::Oci) {
+    // Its blob is only the converted manifest; its content is the layers in cas/layer.
+    return Error::invalid("image " + image.id.substr(0, 19) + " (" + image.name +
+                          ") came from an OCI/Docker source and has no ACI to export: `podrt "
+                          "image render` or `extract` give its root filesystem");
+  }
   PODRT_TRY(prepare_target(options.target, options.overwrite, /*is_directory=*/false));
   std::string temporary = options.target + ".podrt-tmp";
   {

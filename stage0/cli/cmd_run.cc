@@ -322,7 +322,7 @@ void register_run_commands(CLI::App& app, CommandContext& context) {
 
   CLI::App* prepare_command = add_command(
       app, context, options, "prepare", "prepare a pod from images; print its UUID", prepare);
-  prepare_command->add_option("image", options->images, "ACI file, image id or name[:version]")
+  prepare_command->add_option("image", options->images, "an image source as for fetch, an image id or name[:version]")
       ->required();
   add_app_flags(prepare_command, options->app);
   add_pod_flags(prepare_command, options->pod);
@@ -332,7 +332,7 @@ void register_run_commands(CLI::App& app, CommandContext& context) {
 
   CLI::App* run_command = add_command(app, context, options, "run",
                                       "run a pod from images and wait for it", run);
-  run_command->add_option("image", options->images, "ACI file, image id or name[:version]")
+  run_command->add_option("image", options->images, "an image source as for fetch, an image id or name[:version]")
       ->required();
   add_app_flags(run_command, options->app);
   add_pod_flags(run_command, options->pod);

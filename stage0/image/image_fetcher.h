@@ -1,6 +1,6 @@
-// fetch_image: turns what a user names on the command line into an image in the store.
-// Today that is an ACI file (PATH or file://PATH); registries and Docker/OCI sources and
-// signature checks join here later.
+// fetch_image: turns what a user names on the command line into an image in the store:
+// an ACI file (PATH or file://PATH), docker-archive:PATH, oci-layout:PATH[:TAG] or
+// docker://HOST[:PORT]/NAME[:TAG|@DIGEST]. Signatures are checked here (rkt's trust model).
 #pragma once
 
 #include <set>
@@ -22,7 +22,8 @@ struct FetchPolicy {
 Result<store::ImageRecord> fetch_image(store::ImageStore& store, const std::string& reference,
                                        const FetchPolicy& policy);
 
-/// True when `reference` names a file to import rather than an image in the store.
-bool is_file_reference(const std::string& reference);
+/// True when `reference` names an image to fetch (a file, a directory or a registry) rather
+/// than an image already in the store (an id or name[:version]).
+bool is_fetchable_reference(const std::string& reference);
 
 }  // namespace podrt::image

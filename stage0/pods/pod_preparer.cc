@@ -111,7 +111,7 @@ Result<std::string> prepare_pod(store::ImageStore& images, const PodStore& pods,
   std::set<std::string> names;
   for (const AppRequest& app_request : request.apps) {
     store::ImageRecord image =
-        image::is_file_reference(app_request.image)
+        image::is_fetchable_reference(app_request.image)
             ? PODRT_TRY(image::fetch_image(images, app_request.image, request.fetch_policy))
             : PODRT_TRY(images.resolve(app_request.image));
     std::string manifest_text = PODRT_TRY(images.manifest_text(image.id));

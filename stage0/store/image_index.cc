@@ -3,7 +3,8 @@
 namespace podrt::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// Version 2 added `kind` (OCI images, issue 6).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kCreateSchema = R"sql(
   CREATE TABLE IF NOT EXISTS images (
@@ -13,12 +14,18 @@ constexpr const char* kCreateSchema = R"sql(
     blob_size   INTEGER NOT NULL,
     render_size INTEGER NOT NULL,
     import_time INTEGER NOT NULL,
-    last_used   INTEGER NOT NULL
+    last_used   INTEGER NOT NULL,
+    kind        TEXT NOT NULL DEFAULT 'aci'
   );
   CREATE INDEX IF NOT EXISTS images_by_name ON images(name);
 )sql";
 
-constexpr const char* kColumns = "id, name, labels, blob_size, render_size, import_time, last_used";
+constexpr const char* kMigrateFrom1 = "ALTER TABLE images ADD COLUMN kind TEXT NOT NULL DEFAULT 'aci';";
+
+constexpr const char* kColumns =
+    "id, name, labels, blob_size, render_size, import_time, last_used, kind";
+
+const char* kind_text(ImageKind kind) { return kind == ImageKind::Oci ? "oci" : "aci"; }
 
 struct StatementFinalizer {
   void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
@@ -63,9 +70,13 @@ Result<ImageIndex> ImageIndex::open(const std::string& path) {
   // checkpoints as the WAL grows.
   sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   PODRT_TRY(index.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  if (PODRT_TRY(index.schema_version()) != kSchemaVersion)
-    PODRT_TRY(index.execute(std::string("BEGIN IMMEDIATE;") + kCreateSchema +
-                            "PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;"));
+  int version = PODRT_TRY(index.schema_version());
+  if (version != kSchemaVersion) {
+    // A store made by an older podrt keeps its rows: the new column gets its default.
+    std::string migrate = version == 1 ? kMigrateFrom1 : kCreateSchema;
+    PODRT_TRY(index.execute("BEGIN IMMEDIATE;" + migrate + "PRAGMA user_version=" +
+                            std::to_string(kSchemaVersion) + "; COMMIT;"));
+  }
   return index;
 }
 
@@ -92,7 +103,7 @@ Result<void> ImageIndex::execute(const std::string& sql) const {
 Result<void> ImageIndex::insert(const ImageRecord& record) {
   Statement statement = PODRT_TRY(prepare(
       db_.get(), std::string("INSERT OR REPLACE INTO images (") + kColumns +
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   sqlite3_stmt* s = statement.get();
   sqlite3_bind_text(s, 1, record.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(s, 2, record.name.c_str(), -1, SQLITE_TRANSIENT);
@@ -101,6 +112,7 @@ Result<void> ImageIndex::insert(const ImageRecord& record) {
   sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(record.render_size));
   sqlite3_bind_int64(s, 6, record.import_time);
   sqlite3_bind_int64(s, 7, record.last_used);
+  sqlite3_bind_text(s, 8, kind_text(record.kind), -1, SQLITE_STATIC);
   return step_done(db_.get(), s, "insert " + record.id);
 }
 
@@ -148,6 +160,7 @@ Result<std::vector<ImageRecord>> ImageIndex::query(const std::string& sql,
     record.render_size = static_cast<uint64_t>(sqlite3_column_int64(s, 4));
     record.import_time = sqlite3_column_int64(s, 5);
     record.last_used = sqlite3_column_int64(s, 6);
+    record.kind = column_text(s, 7) == "oci" ? ImageKind::Oci : ImageKind::Aci;
     records.push_back(std::move(record));
   }
   return records;

@@ -14,12 +14,16 @@
 
 namespace podrt::store {
 
+/// How an image is kept: an ACI blob, or an OCI/Docker image's layers in cas/layer.
+enum class ImageKind { Aci, Oci };
+
 /// One image as the index knows it.
 struct ImageRecord {
   std::string id;           ///< "sha512-<128 hex>"
   std::string name;         ///< the manifest's AC identifier
   std::string labels_json;  ///< the manifest's labels, as a JSON object {"version": "1.0", ...}
-  uint64_t blob_size = 0;   ///< bytes of the uncompressed ACI kept in the store
+  ImageKind kind = ImageKind::Aci;
+  uint64_t blob_size = 0;   ///< bytes of the uncompressed ACI, or of the OCI image's layer blobs
   uint64_t render_size = 0; ///< bytes of the rendered root filesystem
   int64_t import_time = 0;  ///< seconds since the epoch
   int64_t last_used = 0;    ///< seconds since the epoch: import, or the last pod prepared from it

@@ -8,9 +8,13 @@
 #include <filesystem>
 
 #include "common/log.h"
+#include "common/sha512.h"
 #include "common/sys/file.h"
+#include "stage0/image/progress_bar.h"
 #include "stage0/image/tree_merge.h"
-#include "stage0/store/work_dir.h"
+#include "stage0/oci/appc_conversion.h"
+#include "stage0/oci/digest.h"
+#include "stage0/oci/layer_applier.h"
 
 namespace podrt::store {
 namespace {
@@ -73,7 +77,8 @@ Result<void> apply_path_whitelist(const std::string& rootfs,
 
 Result<ImageStore> ImageStore::open(const std::string& data_dir) {
   StoreLayout layout(data_dir);
-  for (const std::string& dir : {layout.blob_dir(), layout.tree_dir(), layout.tmp_dir()})
+  for (const std::string& dir :
+       {layout.blob_dir(), layout.tree_dir(), layout.layer_dir(), layout.tmp_dir()})
     PODRT_TRY_CONTEXT(sys::make_directories(dir, 0700), "open image store");
   ImageIndex index = PODRT_TRY(ImageIndex::open(layout.index_path()));
   return ImageStore(std::move(layout), std::move(index));
@@ -130,8 +135,17 @@ Result<void> ImageStore::render(const appc::ImageManifest& manifest, const std::
   return ok();
 }
 
+Result<WorkDir> ImageStore::work_dir(const std::string& purpose) const {
+  return WorkDir::create(layout_.tmp_dir(), purpose);
+}
+
+bool ImageStore::has_layer(const std::string& digest) const {
+  return sys::path_exists(layout_.layer_path(oci::digest_file_name(digest)));
+}
+
 Result<ImageRecord> ImageStore::import_aci(const std::string& path,
-                                           const image::UnpackLimits& limits) {
+                                           const image::UnpackLimits& limits,
+                                           const ImportGate& gate) {
   sys::FileLock store_lock = PODRT_TRY(lock(sys::FileLock::Mode::Shared));
   WorkDir work = PODRT_TRY(WorkDir::create(layout_.tmp_dir(), "fetch"));
   std::string blob = work.path() + "/blob";
@@ -144,6 +158,7 @@ Result<ImageRecord> ImageStore::import_aci(const std::string& path,
       PODRT_TRY_CONTEXT(image::unpack_aci(path, {blob, layer}, limits), path);
   appc::ImageManifest manifest =
       PODRT_TRY_CONTEXT(appc::ImageManifest::parse(unpacked.manifest_json), path);
+  if (gate) PODRT_TRY_CONTEXT(gate(manifest), path);
 
   auto existing = index_.find_by_id_prefix(unpacked.image_id);
   if (existing && !existing->empty()) return existing->front();
@@ -174,6 +189,90 @@ Result<ImageRecord> ImageStore::import_aci(const std::string& path,
   return record;
 }
 
+Result<void> ImageStore::render_oci(const appc::ImageManifest& manifest,
+                                    const oci::FetchedImage* fetched, const std::string& tree_dir,
+                                    const image::UnpackLimits& limits) {
+  std::vector<std::string> digests = PODRT_TRY(oci::layer_digests_of(manifest));
+  std::string rootfs = tree_dir + "/rootfs";
+  PODRT_TRY(sys::make_directories(rootfs, 0755));
+  for (size_t i = 0; i < digests.size(); ++i) {
+    const std::string& digest = digests[i];
+    // A layer fetched just now is read where its source left it; the others are in the store.
+    std::string blob = layout_.layer_path(oci::digest_file_name(digest));
+    if (fetched && i < fetched->layers.size() && fetched->layers[i].digest == digest &&
+        !fetched->layers[i].path.empty())
+      blob = fetched->layers[i].path;
+    if (!sys::path_exists(blob))
+      return Error::invalid("layer " + digest + " is missing from the store: fetch the image again");
+    std::string label = image::ProgressBar::enabled() ? "extract " + digest.substr(0, 19) : "";
+    PODRT_TRY_CONTEXT(oci::apply_layer(blob, rootfs, limits, label), "layer " + digest);
+  }
+  return ok();
+}
+
+Result<ImageRecord> ImageStore::import_oci(const oci::FetchedImage& fetched,
+                                           const image::UnpackLimits& limits,
+                                           const ImportGate& gate) {
+  sys::FileLock store_lock = PODRT_TRY(lock(sys::FileLock::Mode::Shared));
+  std::string manifest_json = PODRT_TRY_CONTEXT(oci::appc_manifest_for(fetched), fetched.source);
+  appc::ImageManifest manifest =
+      PODRT_TRY_CONTEXT(appc::ImageManifest::parse(manifest_json), fetched.source);
+  if (gate) PODRT_TRY_CONTEXT(gate(manifest), fetched.source);
+  // The manifest names the config and every layer by digest, so its hash identifies the image.
+  Sha512 hash;
+  hash.update(manifest_json.data(), manifest_json.size());
+  std::string id = "sha512-" + hash.hex_digest();
+  auto existing = index_.find_by_id_prefix(id);
+  if (existing && !existing->empty()) return existing->front();
+
+  WorkDir work = PODRT_TRY(WorkDir::create(layout_.tmp_dir(), "import"));
+  std::string blob = work.path() + "/blob";
+  std::string tree = work.path() + "/tree";
+  PODRT_TRY(sys::make_directories(tree, 0755));
+  PODRT_TRY_CONTEXT(render_oci(manifest, &fetched, tree, limits), "render " + manifest.name);
+  PODRT_TRY(sys::write_file_atomic(tree + "/manifest", manifest_json, 0644));
+  PODRT_TRY(sys::write_file_atomic(blob, manifest_json, 0644));
+
+  ImageRecord record;
+  record.id = id;
+  record.name = manifest.name;
+  record.kind = ImageKind::Oci;
+  record.labels_json = labels_to_json(manifest);
+  for (const oci::FetchedLayer& layer : fetched.layers) record.blob_size += layer.size;
+  record.render_size = PODRT_TRY(sys::tree_size(tree + "/rootfs"));
+  record.import_time = now_seconds();
+  record.last_used = record.import_time;
+
+  // The fetched layers sit in another work dir of this store: one syncfs covers both.
+  {
+    UniqueFd work_fd = PODRT_TRY(sys::open_file(work.path(), O_RDONLY | O_DIRECTORY));
+    if (::syncfs(work_fd.get()) != 0) return Error::from_errno("syncfs " + work.path());
+  }
+  // Layers before the row that lists them; one a concurrent pull placed first is the same bytes.
+  for (const oci::FetchedLayer& layer : fetched.layers) {
+    if (layer.path.empty()) continue;
+    std::string target = layout_.layer_path(oci::digest_file_name(layer.digest));
+    if (sys::path_exists(target)) continue;
+    if (::rename(layer.path.c_str(), target.c_str()) != 0)
+      return Error::from_errno("rename " + layer.path + " to " + target);
+  }
+  PODRT_TRY(sys::sync_directory(layout_.layer_dir()));
+  PODRT_TRY(rename_into_place(blob, layout_.blob_path(record.id)));
+  PODRT_TRY(rename_into_place(tree, layout_.tree_path(record.id)));
+  PODRT_TRY(sys::sync_directory(layout_.blob_dir()));
+  PODRT_TRY(sys::sync_directory(layout_.tree_dir()));
+  PODRT_TRY(index_.insert(record));
+  log::debug("imported " + record.id + " (" + record.name + ") from " + fetched.source);
+  return record;
+}
+
+Result<ImageKind> ImageStore::kind_of(const std::string& id) const {
+  std::vector<ImageRecord> found = PODRT_TRY(index_.find_by_id_prefix(id));
+  if (found.size() != 1 || found.front().id != id)
+    return Error::invalid("no image with id " + id + " in the store");
+  return found.front().kind;
+}
+
 Result<ImageRecord> ImageStore::resolve(const std::string& reference) const {
   if (reference.rfind("sha512-", 0) == 0) {
     if (reference.size() <= 7 ||
@@ -200,7 +299,8 @@ Result<ImageRecord> ImageStore::resolve(const std::string& reference) const {
 Result<std::string> ImageStore::manifest_text(const std::string& id) const {
   auto text = sys::read_file(layout_.manifest_path(id));
   if (text) return text;
-  // The render went missing: the blob still has the manifest.
+  // The render went missing: the blob still has the manifest (an OCI image's blob is it).
+  if (PODRT_TRY(kind_of(id)) == ImageKind::Oci) return sys::read_file(layout_.blob_path(id));
   image::UnpackedAci unpacked =
       PODRT_TRY(image::unpack_aci(layout_.blob_path(id), {}, image::UnpackLimits{}));
   return unpacked.manifest_json;
@@ -218,6 +318,15 @@ Result<std::string> ImageStore::rootfs(const std::string& id, const image::Unpac
   WorkDir work = PODRT_TRY(WorkDir::create(layout_.tmp_dir(), "render"));
   std::string layer = work.path() + "/layer";
   std::string tree = work.path() + "/tree";
+  if (PODRT_TRY(kind_of(id)) == ImageKind::Oci) {
+    std::string manifest_json = PODRT_TRY(sys::read_file(layout_.blob_path(id)));
+    appc::ImageManifest manifest = PODRT_TRY(appc::ImageManifest::parse(manifest_json));
+    PODRT_TRY(sys::make_directories(tree, 0755));
+    PODRT_TRY(render_oci(manifest, nullptr, tree, limits));
+    PODRT_TRY(sys::write_file_atomic(tree + "/manifest", manifest_json, 0644));
+    PODRT_TRY(rename_into_place(tree, layout_.tree_path(id)));
+    return rootfs;
+  }
   PODRT_TRY(sys::make_directories(layer, 0755));
   PODRT_TRY(sys::make_directories(tree, 0755));
   image::UnpackedAci unpacked =
@@ -244,6 +353,7 @@ Result<void> ImageStore::remove(const std::string& id, const std::set<std::strin
   PODRT_TRY(index_.remove(id));
   PODRT_TRY(sys::remove_tree(layout_.tree_path(id)));
   PODRT_TRY(sys::remove_tree(layout_.blob_path(id)));
+  PODRT_TRY(sweep_unreferenced_layers());
   return ok();
 }
 
@@ -259,6 +369,28 @@ Result<uint64_t> ImageStore::sweep_leftovers() {
       PODRT_TRY(sys::remove_tree(entry.path()));
       ++removed;
     }
+  }
+  removed += PODRT_TRY(sweep_unreferenced_layers());
+  return removed;
+}
+
+Result<uint64_t> ImageStore::sweep_unreferenced_layers() {
+  std::set<std::string> referenced;
+  for (const ImageRecord& record : PODRT_TRY(index_.list())) {
+    if (record.kind != ImageKind::Oci) continue;
+    // An image whose layer list cannot be read could still need any layer: keep them all.
+    auto manifest = this->manifest(record.id);
+    if (!manifest) return 0;
+    auto digests = oci::layer_digests_of(*manifest);
+    if (!digests) return 0;
+    for (const std::string& digest : *digests) referenced.insert(oci::digest_file_name(digest));
+  }
+  uint64_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(layout_.layer_dir(), ec)) {
+    if (referenced.count(entry.path().filename())) continue;
+    PODRT_TRY(sys::remove_tree(entry.path()));
+    ++removed;
   }
   return removed;
 }

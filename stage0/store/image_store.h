@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,10 +15,16 @@
 #include "common/result.h"
 #include "common/sys/file_lock.h"
 #include "stage0/image/aci_unpacker.h"
+#include "stage0/oci/fetched_image.h"
 #include "stage0/store/image_index.h"
 #include "stage0/store/store_layout.h"
+#include "stage0/store/work_dir.h"
 
 namespace podrt::store {
+
+/// Runs on an image's manifest after it was read and before anything is committed: an error
+/// (an untrusted signer, say) stops the import with nothing kept.
+using ImportGate = std::function<Result<void>(const appc::ImageManifest&)>;
 
 /// What `gc` removed.
 struct ImageGcReport {
@@ -33,7 +40,21 @@ class ImageStore {
   /// Imports the ACI at `path`: unpacks and verifies it, renders it with its dependencies
   /// (which must already be in the store) and indexes it. An image already in the store is
   /// returned as it is.
-  Result<ImageRecord> import_aci(const std::string& path, const image::UnpackLimits& limits);
+  Result<ImageRecord> import_aci(const std::string& path, const image::UnpackLimits& limits,
+                                 const ImportGate& gate = {});
+
+  /// Imports an OCI/Docker image a source fetched into a work dir of this store: converts its
+  /// config into an appc manifest (the image id is that manifest's sha512), applies its layers
+  /// in order into the render and keeps each new layer blob in cas/layer. An image already in
+  /// the store is returned as it is.
+  Result<ImageRecord> import_oci(const oci::FetchedImage& image, const image::UnpackLimits& limits,
+                                 const ImportGate& gate = {});
+
+  /// A private directory under cas/tmp (the same filesystem as the store, so finished files
+  /// are renamed into place), removed when the WorkDir goes.
+  Result<WorkDir> work_dir(const std::string& purpose) const;
+  /// Whether cas/layer holds the layer blob with this digest ("sha256:<hex>").
+  bool has_layer(const std::string& digest) const;
 
   /// Finds one image by id (full or a unique prefix such as "sha512-91e98d7f") or by
   /// name[:version] (the newest import with that version label, or of any version).
@@ -71,7 +92,14 @@ class ImageStore {
   /// Builds `tree_dir`/rootfs from the dependencies' renders and the image's own `layer_dir`.
   Result<void> render(const appc::ImageManifest& manifest, const std::string& layer_dir,
                       const std::string& tree_dir, const image::UnpackLimits& limits);
+  /// Builds `tree_dir`/rootfs of an OCI image from its layers, taken from `fetched` (new ones)
+  /// or cas/layer.
+  Result<void> render_oci(const appc::ImageManifest& manifest, const oci::FetchedImage* fetched,
+                          const std::string& tree_dir, const image::UnpackLimits& limits);
+  Result<ImageKind> kind_of(const std::string& id) const;
   Result<uint64_t> sweep_leftovers();
+  /// Removes layer blobs no indexed OCI image lists; returns how many.
+  Result<uint64_t> sweep_unreferenced_layers();
 
   StoreLayout layout_;
   ImageIndex index_;
