@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "common/log.h"
 #include "stage0/cli/command.h"
@@ -23,6 +24,7 @@ int run(int argc, char** argv) {
   register_info_command(app, context);
   register_fetch_command(app, context);
   register_image_commands(app, context);
+  register_trust_command(app, context);
   register_run_commands(app, context);
   register_pod_commands(app, context);
   register_enter_commands(app, context);
@@ -51,6 +53,11 @@ int run(int argc, char** argv) {
   }
 
   log::set_debug(context.globals.debug);
+  // Stage1 and the pod's processes run elsewhere: every path they get from the store must
+  // not depend on this process's working directory.
+  std::error_code ec;
+  if (std::string absolute = std::filesystem::absolute(context.globals.dir, ec); !ec)
+    context.globals.dir = absolute;
   if (!context.action) {
     log::error("no command given (see podrt --help)");
     return kExitFailure;

@@ -53,6 +53,7 @@ void register_version_command(CLI::App& app, CommandContext& context);
 void register_info_command(CLI::App& app, CommandContext& context);
 void register_fetch_command(CLI::App& app, CommandContext& context);
 void register_image_commands(CLI::App& app, CommandContext& context);
+void register_trust_command(CLI::App& app, CommandContext& context);
 void register_pod_commands(CLI::App& app, CommandContext& context);
 void register_run_commands(CLI::App& app, CommandContext& context);
 void register_enter_commands(CLI::App& app, CommandContext& context);

@@ -7,32 +7,12 @@
 #include <optional>
 #include <string_view>
 
+#include "stage0/image/archive_path.h"
 #include "stage0/image/archive_stream.h"
 #include "stage0/image/rootfs_writer.h"
 
 namespace podrt::image {
 namespace {
-
-/// Normalizes an archive path: drops empty and "." components ("./rootfs//a/" -> "rootfs/a").
-/// Refuses absolute paths and "..". "" means the archive's own top directory.
-Result<std::string> normalize_path(std::string_view raw) {
-  if (raw.empty()) return Error::invalid("empty path");
-  if (raw.front() == '/') return Error::invalid("absolute paths are not allowed");
-  std::string normalized;
-  normalized.reserve(raw.size());
-  size_t start = 0;
-  while (start <= raw.size()) {
-    size_t slash = raw.find('/', start);
-    if (slash == std::string_view::npos) slash = raw.size();
-    std::string_view component = raw.substr(start, slash - start);
-    start = slash + 1;
-    if (component.empty() || component == ".") continue;
-    if (component == "..") return Error::invalid("path escapes the image root");
-    if (!normalized.empty()) normalized += '/';
-    normalized += component;
-  }
-  return normalized;
-}
 
 /// The part of a normalized path below rootfs/ ("" for rootfs itself), or nullopt when the path
 /// is not rootfs or below it.
@@ -42,22 +22,6 @@ std::optional<std::string_view> below_rootfs(std::string_view path) {
   if (path.size() > kRootfs.size() && path.starts_with(kRootfs) && path[kRootfs.size()] == '/')
     return path.substr(kRootfs.size() + 1);
   return std::nullopt;
-}
-
-EntryMeta meta_of(struct archive_entry* entry) {
-  EntryMeta meta;
-  meta.mode = archive_entry_perm(entry) & 07777;
-  meta.uid = static_cast<uid_t>(archive_entry_uid(entry));
-  meta.gid = static_cast<gid_t>(archive_entry_gid(entry));
-  meta.mtime.tv_sec = archive_entry_mtime(entry);
-  meta.mtime.tv_nsec = archive_entry_mtime_nsec(entry);
-  if (archive_entry_atime_is_set(entry) != 0) {
-    meta.atime.tv_sec = archive_entry_atime(entry);
-    meta.atime.tv_nsec = archive_entry_atime_nsec(entry);
-  } else {
-    meta.atime = meta.mtime;
-  }
-  return meta;
 }
 
 /// One unpacking run: the stream, the tar reader over it, the writer and what was found.
@@ -111,11 +75,10 @@ class AciImport {
   }
 
   Result<void> import_entry(struct archive_entry* entry) {
-    const char* raw_name = archive_entry_pathname(entry);
-    if (raw_name == nullptr) raw_name = archive_entry_pathname_utf8(entry);
+    const char* raw_name = entry_path_of(entry);
     if (raw_name == nullptr) return Error::invalid("ACI entry with an undecodable name");
     std::string name = raw_name;
-    auto normalized = normalize_path(name);
+    auto normalized = normalize_archive_path(name);
     if (!normalized) return entry_error(name, normalized.error().message());
     const std::string& path = *normalized;
 
@@ -134,7 +97,7 @@ class AciImport {
 
     Result<void> done = ok();
     if (hardlink_raw != nullptr) {
-      auto target = normalize_path(hardlink_raw);
+      auto target = normalize_archive_path(hardlink_raw);
       if (!target) return entry_error(name, "hardlink target \"" + std::string(hardlink_raw) +
                                                 "\": " + target.error().message());
       std::optional<std::string_view> target_relative = below_rootfs(*target);
@@ -145,23 +108,22 @@ class AciImport {
     } else {
       switch (type) {
         case AE_IFDIR:
-          if (writer_) done = writer_->directory(*relative, meta_of(entry));
+          if (writer_) done = writer_->directory(*relative, entry_meta(entry));
           break;
         case AE_IFREG:
           if (writer_)
-            done = writer_->regular_file(*relative, meta_of(entry), tar_.get(),
+            done = writer_->regular_file(*relative, entry_meta(entry), tar_.get(),
                                          archive_entry_size(entry));
           break;
         case AE_IFLNK: {
-          const char* target = archive_entry_symlink(entry);
-          if (target == nullptr) target = archive_entry_symlink_utf8(entry);
+          const char* target = entry_symlink_of(entry);
           if (target == nullptr || *target == '\0')
             return entry_error(name, "symlink without a target");
-          if (writer_) done = writer_->symlink(*relative, meta_of(entry), target);
+          if (writer_) done = writer_->symlink(*relative, entry_meta(entry), target);
           break;
         }
         case AE_IFIFO:
-          if (writer_) done = writer_->fifo(*relative, meta_of(entry));
+          if (writer_) done = writer_->fifo(*relative, entry_meta(entry));
           break;
         case AE_IFCHR:
         case AE_IFBLK:

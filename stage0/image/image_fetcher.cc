@@ -29,6 +29,27 @@ std::optional<std::string> after_scheme(const std::string& reference, std::strin
 
 bool skips_image_check(const FetchPolicy& policy) { return policy.insecure_options.count("image") > 0; }
 
+/// What identifies a file's content without reading it again: a fetch verifies the signature,
+/// then imports by reading the file once more, and the file must be the same one both times.
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  struct timespec modified {};
+  struct timespec changed {};
+
+  static Result<FileIdentity> of(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return Error::from_errno("fetch " + path);
+    return FileIdentity{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+  }
+  bool operator==(const FileIdentity& other) const {
+    return device == other.device && inode == other.inode && size == other.size &&
+           modified.tv_sec == other.modified.tv_sec && modified.tv_nsec == other.modified.tv_nsec &&
+           changed.tv_sec == other.changed.tv_sec && changed.tv_nsec == other.changed.tv_nsec;
+  }
+};
+
 /// The signers of `signed_path` (its signature is `signed_path`.sig), or none when the user
 /// skipped the check. Done before anything is read into the store.
 Result<std::vector<trust::TrustedKey>> signers_of(const store::ImageStore& store,
@@ -39,11 +60,16 @@ Result<std::vector<trust::TrustedKey>> signers_of(const store::ImageStore& store
   return trust::verify_image_signature(keys, signed_path, signed_path + ".sig");
 }
 
-/// The import gate: one of the signers must be trusted for the image's name.
-store::ImportGate trusted_for_name(std::vector<trust::TrustedKey> signers, const FetchPolicy& policy) {
+/// The import gate: one of the signers must be trusted for the image's name, and the signed
+/// file must not have changed since its signature was checked (the import read it again).
+store::ImportGate trusted_for_name(std::vector<trust::TrustedKey> signers, const std::string& signed_path,
+                                   const FileIdentity& verified, const FetchPolicy& policy) {
   if (skips_image_check(policy)) return {};
-  return [signers = std::move(signers)](const appc::ImageManifest& manifest) {
-    return trust::check_trusted_for(signers, manifest.name);
+  return [signers = std::move(signers), signed_path, verified](const appc::ImageManifest& manifest) -> Result<void> {
+    PODRT_TRY(trust::check_trusted_for(signers, manifest.name));
+    if (!(PODRT_TRY(FileIdentity::of(signed_path)) == verified))
+      return Error::invalid(signed_path + " changed while it was fetched: its signature no longer covers it");
+    return ok();
   };
 }
 
@@ -57,13 +83,15 @@ Result<void> expect_regular_file(const std::string& path) {
 Result<store::ImageRecord> fetch_aci(store::ImageStore& store, const std::string& path,
                                      const FetchPolicy& policy) {
   PODRT_TRY(expect_regular_file(path));
+  FileIdentity before = PODRT_TRY(FileIdentity::of(path));
   std::vector<trust::TrustedKey> signers = PODRT_TRY(signers_of(store, path, policy));
-  return store.import_aci(path, policy.limits, trusted_for_name(std::move(signers), policy));
+  return store.import_aci(path, policy.limits, trusted_for_name(std::move(signers), path, before, policy));
 }
 
 Result<store::ImageRecord> fetch_docker_archive(store::ImageStore& store, const std::string& path,
                                                 const FetchPolicy& policy) {
   PODRT_TRY(expect_regular_file(path));
+  FileIdentity before = PODRT_TRY(FileIdentity::of(path));
   std::vector<trust::TrustedKey> signers = PODRT_TRY(signers_of(store, path, policy));
   // Shared for the whole fetch: gc cannot take a layer the pull decided it need not copy.
   sys::FileLock store_lock = PODRT_TRY(store.lock(sys::FileLock::Mode::Shared));
@@ -73,7 +101,8 @@ Result<store::ImageRecord> fetch_docker_archive(store::ImageStore& store, const 
                                [&store](const std::string& digest) { return store.has_layer(digest); },
                                policy.limits.max_unpacked_bytes),
       "fetch docker-archive:" + path);
-  return store.import_oci(fetched, policy.limits, trusted_for_name(std::move(signers), policy));
+  return store.import_oci(fetched, policy.limits,
+                          trusted_for_name(std::move(signers), path, before, policy));
 }
 
 Result<store::ImageRecord> fetch_oci_layout(store::ImageStore& store, const std::string& spec,
@@ -93,10 +122,13 @@ Result<store::ImageRecord> fetch_oci_layout(store::ImageStore& store, const std:
   if (!S_ISDIR(st.st_mode)) return Error::invalid("fetch oci-layout:" + path + ": not a directory");
   // The layout's index.json pins every manifest, config and layer by digest: its signature
   // (PATH.sig, beside the layout) covers the whole image.
+  std::string index_path = path + "/index.json";
+  FileIdentity before;
   std::vector<trust::TrustedKey> signers;
   if (!skips_image_check(policy)) {
+    before = PODRT_TRY(FileIdentity::of(index_path));
     trust::TrustStore keys = PODRT_TRY(trust::TrustStore::open(store.layout().trust_dir()));
-    signers = PODRT_TRY(trust::verify_image_signature(keys, path + "/index.json", path + ".sig"));
+    signers = PODRT_TRY(trust::verify_image_signature(keys, index_path, path + ".sig"));
   }
   sys::FileLock store_lock = PODRT_TRY(store.lock(sys::FileLock::Mode::Shared));
   store::WorkDir work = PODRT_TRY(store.work_dir("fetch"));
@@ -104,7 +136,8 @@ Result<store::ImageRecord> fetch_oci_layout(store::ImageStore& store, const std:
       oci::read_oci_layout(path, tag, work.path(),
                            [&store](const std::string& digest) { return store.has_layer(digest); }),
       "fetch oci-layout:" + spec);
-  return store.import_oci(fetched, policy.limits, trusted_for_name(std::move(signers), policy));
+  return store.import_oci(fetched, policy.limits,
+                          trusted_for_name(std::move(signers), index_path, before, policy));
 }
 
 Result<store::ImageRecord> fetch_from_registry(store::ImageStore& store, const std::string& spec,

@@ -2,11 +2,14 @@
 #include "stage0/image/rootfs_writer.h"
 
 #include <archive.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 
 #include "stage0/image/archive_stream.h"
 #include "stage0/image/beneath.h"
@@ -35,6 +38,69 @@ Result<void> pwrite_all(int fd, const char* data, size_t size, int64_t offset) {
   return ok();
 }
 
+/// The names in the directory `dir_fd` (without "." and ".."), read through a duplicate so the
+/// caller's fd stays usable.
+Result<std::vector<std::string>> list_children(int dir_fd) {
+  int listing_fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (listing_fd < 0) return Error::from_errno("open directory");
+  DIR* listing = ::fdopendir(listing_fd);
+  if (listing == nullptr) {
+    ::close(listing_fd);
+    return Error::from_errno("list directory");
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(listing, ::closedir);
+  std::vector<std::string> children;
+  errno = 0;
+  while (struct dirent* entry = ::readdir(listing)) {
+    std::string child = entry->d_name;
+    if (child != "." && child != "..") children.push_back(std::move(child));
+  }
+  if (errno != 0) return Error::from_errno("list directory");
+  return children;
+}
+
+/// Opens the directory `name` in `dir_fd`, never through a symlink.
+Result<UniqueFd> open_child_directory(int dir_fd, const std::string& name) {
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno("open directory \"" + name + "\"");
+  return UniqueFd(fd);
+}
+
+/// Removes `name` in `dir_fd` and, for a directory, everything below it. Never follows a
+/// symlink: each directory is opened O_NOFOLLOW relative to its parent's fd.
+Result<void> remove_tree_at(int dir_fd, const std::string& name) {
+  if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) return ok();
+  if (errno != EISDIR && errno != EPERM) return Error::from_errno("remove \"" + name + "\"");
+  if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return ok();
+  if (errno != ENOTEMPTY && errno != EEXIST)
+    return Error::from_errno("remove directory \"" + name + "\"");
+  UniqueFd child = PODRT_TRY(open_child_directory(dir_fd, name));
+  for (const std::string& grandchild : PODRT_TRY(list_children(child.get())))
+    PODRT_TRY(remove_tree_at(child.get(), grandchild));
+  if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    return Error::from_errno("remove directory \"" + name + "\"");
+  return ok();
+}
+
+/// clear_directory's walk: below a kept directory, its own children are judged the same way.
+Result<void> clear_below(int dir_fd, const std::string& dir_path,
+                         const std::function<bool(std::string_view)>& keep) {
+  for (const std::string& child : PODRT_TRY(list_children(dir_fd))) {
+    std::string child_path = dir_path.empty() ? child : dir_path + "/" + child;
+    if (!keep(child_path)) {
+      PODRT_TRY(remove_tree_at(dir_fd, child));
+      continue;
+    }
+    struct stat st;
+    if (::fstatat(dir_fd, child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return Error::from_errno("stat \"" + child_path + "\"");
+    if (!S_ISDIR(st.st_mode)) continue;
+    UniqueFd child_fd = PODRT_TRY(open_child_directory(dir_fd, child));
+    PODRT_TRY(clear_below(child_fd.get(), child_path, keep));
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<RootfsWriter> RootfsWriter::open(const std::string& root_dir) {
@@ -55,11 +121,7 @@ Result<int> RootfsWriter::parent_of(std::string_view path, std::string& name) {
 }
 
 Result<void> RootfsWriter::remove_existing(int dir_fd, const std::string& name) {
-  if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
-    if (errno != EISDIR && errno != EPERM) return Error::from_errno("remove existing entry");
-    if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0)
-      return Error::from_errno("replace directory");
-  }
+  PODRT_TRY_CONTEXT(remove_tree_at(dir_fd, name), "replace existing entry");
   // The removed directory may be the cached parent: forget it (dir_fd may be closed now, so
   // callers look their parent up again).
   cached_parent_fd_.reset();
@@ -187,6 +249,35 @@ Result<void> RootfsWriter::fifo(std::string_view path, const EntryMeta& meta) {
   if (::utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
     return Error::from_errno("set times");
   return ok();
+}
+
+Result<void> RootfsWriter::remove(std::string_view path) {
+  if (path.empty()) return Error::invalid("cannot remove the root itself");
+  size_t slash = path.rfind('/');
+  std::string_view parent_path = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+  std::string name(slash == std::string_view::npos ? path : path.substr(slash + 1));
+  auto parent = open_directory_beneath(root_.get(), parent_path, /*create_missing=*/false);
+  if (!parent) {
+    // No parent (or a file where it would be): nothing to remove. A symlink is an error.
+    if (parent.error().code() == ENOENT || parent.error().code() == ENOTDIR) return ok();
+    return std::move(parent).error();
+  }
+  cached_parent_fd_.reset();  // it may be inside what goes
+  cached_parent_path_.clear();
+  return remove_tree_at(parent->get(), name);
+}
+
+Result<void> RootfsWriter::clear_directory(
+    std::string_view path, const std::function<bool(std::string_view child_path)>& keep) {
+  auto opened = open_beneath(root_.get(), std::string(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (!opened) {
+    // Nothing there, or not a directory: nothing of it to clear.
+    if (opened.error().code() == ENOENT || opened.error().code() == ENOTDIR) return ok();
+    return std::move(opened).error();
+  }
+  cached_parent_fd_.reset();
+  cached_parent_path_.clear();
+  return clear_below(opened->get(), std::string(path), keep);
 }
 
 Result<void> RootfsWriter::finish() {

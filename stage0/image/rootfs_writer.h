@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,15 @@ class RootfsWriter {
   Result<void> hardlink(std::string_view path, std::string_view target);
   /// Creates a FIFO.
   Result<void> fifo(std::string_view path, const EntryMeta& meta);
+  /// Removes whatever is at `path` (a whole directory tree included); nothing there, or a
+  /// missing parent, is not an error. An OCI whiteout.
+  Result<void> remove(std::string_view path);
+  /// Removes every entry below the directory `path` for which `keep(child path)` is false;
+  /// below a kept directory its children are judged the same way, so only what `keep` names
+  /// remains. A missing directory is not an error; a symlink on the way is. An OCI opaque
+  /// whiteout (`keep`: what the current layer made).
+  Result<void> clear_directory(std::string_view path,
+                               const std::function<bool(std::string_view child_path)>& keep);
   /// Applies the directories' ownership, modes and times.
   Result<void> finish();
 
@@ -59,7 +69,7 @@ class RootfsWriter {
   /// The parent directory of `path` (an O_PATH fd, cached for runs of entries in one directory)
   /// and the last component in `name`.
   Result<int> parent_of(std::string_view path, std::string& name);
-  /// Removes whatever is at `name` in `dir_fd` (an empty directory included).
+  /// Removes whatever is at `name` in `dir_fd` (a directory with all it holds included).
   Result<void> remove_existing(int dir_fd, const std::string& name);
   Result<void> apply_owner_and_times(int dir_fd, const std::string& name, const EntryMeta& meta);
 

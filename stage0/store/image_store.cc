@@ -1,11 +1,15 @@
 #include "stage0/store/image_store.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include "common/log.h"
 #include "common/sha512.h"
@@ -71,6 +75,43 @@ Result<void> apply_path_whitelist(const std::string& rootfs,
   if (ec) return Error::with_code(ec.value(), "walk " + rootfs);
   for (const std::string& path : doomed) PODRT_TRY(sys::remove_tree(path));
   return ok();
+}
+
+/// Opens `path` inside the image rooted at `root_fd`, symlinks resolved as if it were /.
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, uint64_t flags) {
+  struct open_how how {};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string relative = path.substr(path.find_first_not_of('/') == std::string::npos ? path.size() : path.find_first_not_of('/'));
+  if (relative.empty()) relative = ".";
+  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+  if (fd < 0) return Error::from_errno("open " + path + " in the image");
+  return UniqueFd(fd);
+}
+
+bool exists_in_root(int root_fd, const std::string& path) {
+  auto opened = open_in_root(root_fd, path, O_PATH);
+  if (!opened) return false;
+  struct stat st;
+  return ::fstat(opened->get(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/// A small text file of the image (its /etc/passwd), or nothing.
+std::optional<std::string> read_in_root(int root_fd, const std::string& path) {
+  // Non-blocking and regular only: a FIFO planted at /etc/passwd must not hang the import.
+  auto opened = open_in_root(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!opened) return std::nullopt;
+  struct stat st;
+  if (::fstat(opened->get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(opened->get(), buffer, sizeof buffer);
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > (1 << 20)) return std::nullopt;  // not a passwd file anyone writes
+  }
+  return text;
 }
 
 }  // namespace
@@ -189,10 +230,9 @@ Result<ImageRecord> ImageStore::import_aci(const std::string& path,
   return record;
 }
 
-Result<void> ImageStore::render_oci(const appc::ImageManifest& manifest,
+Result<void> ImageStore::render_oci(const std::vector<std::string>& digests,
                                     const oci::FetchedImage* fetched, const std::string& tree_dir,
                                     const image::UnpackLimits& limits) {
-  std::vector<std::string> digests = PODRT_TRY(oci::layer_digests_of(manifest));
   std::string rootfs = tree_dir + "/rootfs";
   PODRT_TRY(sys::make_directories(rootfs, 0755));
   for (size_t i = 0; i < digests.size(); ++i) {
@@ -214,22 +254,36 @@ Result<ImageRecord> ImageStore::import_oci(const oci::FetchedImage& fetched,
                                            const image::UnpackLimits& limits,
                                            const ImportGate& gate) {
   sys::FileLock store_lock = PODRT_TRY(lock(sys::FileLock::Mode::Shared));
-  std::string manifest_json = PODRT_TRY_CONTEXT(oci::appc_manifest_for(fetched), fetched.source);
+  // The name is checked (and trusted) before any layer is read.
+  std::string name = PODRT_TRY_CONTEXT(oci::appc_name_for(fetched.name), fetched.source);
+  if (gate) {
+    appc::ImageManifest named;
+    named.name = name;
+    PODRT_TRY_CONTEXT(gate(named), fetched.source);
+  }
+  WorkDir work = PODRT_TRY(WorkDir::create(layout_.tmp_dir(), "import"));
+  std::string blob = work.path() + "/blob";
+  std::string tree = work.path() + "/tree";
+  PODRT_TRY(sys::make_directories(tree, 0755));
+  std::vector<std::string> digests;
+  for (const oci::FetchedLayer& layer : fetched.layers) digests.push_back(layer.digest);
+  PODRT_TRY_CONTEXT(render_oci(digests, &fetched, tree, limits), fetched.source);
+
+  // The app needs the render: the image's /etc/passwd and PATH lookups resolve inside it.
+  UniqueFd rootfs_fd = PODRT_TRY(sys::open_file(tree + "/rootfs", O_PATH | O_DIRECTORY));
+  oci::ImageFiles files;
+  files.passwd_text = read_in_root(rootfs_fd.get(), "/etc/passwd").value_or("");
+  files.exists = [&rootfs_fd](const std::string& path) { return exists_in_root(rootfs_fd.get(), path); };
+  std::string manifest_json =
+      PODRT_TRY_CONTEXT(oci::appc_manifest_for(fetched, files), fetched.source);
   appc::ImageManifest manifest =
       PODRT_TRY_CONTEXT(appc::ImageManifest::parse(manifest_json), fetched.source);
-  if (gate) PODRT_TRY_CONTEXT(gate(manifest), fetched.source);
   // The manifest names the config and every layer by digest, so its hash identifies the image.
   Sha512 hash;
   hash.update(manifest_json.data(), manifest_json.size());
   std::string id = "sha512-" + hash.hex_digest();
   auto existing = index_.find_by_id_prefix(id);
   if (existing && !existing->empty()) return existing->front();
-
-  WorkDir work = PODRT_TRY(WorkDir::create(layout_.tmp_dir(), "import"));
-  std::string blob = work.path() + "/blob";
-  std::string tree = work.path() + "/tree";
-  PODRT_TRY(sys::make_directories(tree, 0755));
-  PODRT_TRY_CONTEXT(render_oci(manifest, &fetched, tree, limits), "render " + manifest.name);
   PODRT_TRY(sys::write_file_atomic(tree + "/manifest", manifest_json, 0644));
   PODRT_TRY(sys::write_file_atomic(blob, manifest_json, 0644));
 
@@ -322,7 +376,8 @@ Result<std::string> ImageStore::rootfs(const std::string& id, const image::Unpac
     std::string manifest_json = PODRT_TRY(sys::read_file(layout_.blob_path(id)));
     appc::ImageManifest manifest = PODRT_TRY(appc::ImageManifest::parse(manifest_json));
     PODRT_TRY(sys::make_directories(tree, 0755));
-    PODRT_TRY(render_oci(manifest, nullptr, tree, limits));
+    std::vector<std::string> digests = PODRT_TRY(oci::layer_digests_of(manifest));
+    PODRT_TRY(render_oci(digests, nullptr, tree, limits));
     PODRT_TRY(sys::write_file_atomic(tree + "/manifest", manifest_json, 0644));
     PODRT_TRY(rename_into_place(tree, layout_.tree_path(id)));
     return rootfs;

@@ -92,9 +92,9 @@ class ImageStore {
   /// Builds `tree_dir`/rootfs from the dependencies' renders and the image's own `layer_dir`.
   Result<void> render(const appc::ImageManifest& manifest, const std::string& layer_dir,
                       const std::string& tree_dir, const image::UnpackLimits& limits);
-  /// Builds `tree_dir`/rootfs of an OCI image from its layers, taken from `fetched` (new ones)
-  /// or cas/layer.
-  Result<void> render_oci(const appc::ImageManifest& manifest, const oci::FetchedImage* fetched,
+  /// Builds `tree_dir`/rootfs of an OCI image from its layers (`digests`, bottom first), taken
+  /// from `fetched` (new ones) or cas/layer.
+  Result<void> render_oci(const std::vector<std::string>& digests, const oci::FetchedImage* fetched,
                           const std::string& tree_dir, const image::UnpackLimits& limits);
   Result<ImageKind> kind_of(const std::string& id) const;
   Result<uint64_t> sweep_leftovers();
