@@ -120,7 +120,7 @@ TEST_F(OciImages, AnOciLayoutByTagIsRenderedWithItsLayersAndWhiteouts) {
   // The config became the app, as docker2aci made it.
   std::string manifest = podrt_ok({"image", "cat-manifest", id});
   EXPECT_NE(manifest.find("\"GREETING\""), std::string::npos) << manifest;
-  EXPECT_NE(manifest.find("\"workingDirectory\":\"/srv\""), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("\"workingDirectory\": \"/srv\""), std::string::npos) << manifest;
   EXPECT_NE(manifest.find("echo hello from $GREETING"), std::string::npos) << manifest;
   // Fetching it again finds it in the store.
   EXPECT_EQ(fetch_ok("image", "oci-layout:" + TestImages::get().layout() + ":v2"), id);
@@ -179,12 +179,23 @@ TEST_F(OciImages, ARegistryThatIsGoneIsOneLine) {
 TEST_F(OciImages, AChangedBlobIsRefusedAndNothingIsHalfImported) {
   std::string layout = scratch() + "/changed";
   fs::copy(TestImages::get().layout(), layout, fs::copy_options::recursive);
-  // The biggest blob is the busybox layer: one byte more and its digest no longer matches.
+  // The biggest blob is the busybox layer: one byte changed, its size the same, and its
+  // digest no longer matches.
   fs::path biggest;
   for (const auto& entry : fs::directory_iterator(layout + "/blobs/sha256"))
     if (biggest.empty() || entry.file_size() > fs::file_size(biggest)) biggest = entry.path();
-  std::ofstream(biggest, std::ios::app) << "x";
+  {
+    std::fstream blob(biggest, std::ios::in | std::ios::out | std::ios::binary);
+    auto middle = static_cast<std::streamoff>(fs::file_size(biggest) / 2);
+    blob.seekg(middle);
+    char byte = static_cast<char>(blob.get());
+    blob.seekp(middle);
+    blob.put(static_cast<char>(~byte));
+  }
   expect_refused("image", "oci-layout:" + layout + ":v1", "digest");
+  // One byte more: the size no longer matches the manifest's.
+  std::ofstream(biggest, std::ios::app) << "x";
+  expect_refused("image", "oci-layout:" + layout + ":v1", "size");
 }
 
 TEST_F(OciImages, HostileLayersAreRefusedAndNothingOutsideTheRootIsTouched) {
