@@ -20,7 +20,7 @@ head -c $((2 << 20)) /dev/urandom > "$work/seed"
 for layer in 1 2 3 4; do
   dir=$bundle/rootfs/data/layer$layer
   mkdir -p "$dir/large" "$dir/small"
-  for i in $(seq 1 10); do cp "$work/seed" "$dir/large/f$i"; echo "$layer $i" >> "$dir/large/f$i"; done
+  for i in $(seq 1 12); do cp "$work/seed" "$dir/large/f$i"; echo "$layer $i" >> "$dir/large/f$i"; done
   for i in $(seq 1 1000); do head -c 4096 "$work/seed" | tail -c +$((i * 3 + layer)) > "$dir/small/f$i"; done
   ((layer == 4)) && rm -rf "$bundle/rootfs/data/layer1/small"
   umoci repack --image "$layout:bench" "$bundle"
