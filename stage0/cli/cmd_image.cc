@@ -111,8 +111,8 @@ Result<int> extract_image(const GlobalOptions& globals, const ImageOptions& opti
     PODRT_TRY(sys::write_file_atomic(options.target + "/manifest", manifest, 0644));
     PODRT_TRY(sys::make_directories(rootfs, 0755));
   }
-  if (render) {
-    // The image with its dependencies, as a pod sees it.
+  if (render || image.kind == store::ImageKind::Oci) {
+    // The image with its dependencies (or an OCI image's layers), as a pod sees it.
     std::string source = PODRT_TRY(store.rootfs(image.id, image::UnpackLimits{}));
     PODRT_TRY(image::merge_tree(source, rootfs, image::FileTransfer::Copy));
   } else {

@@ -90,4 +90,39 @@ Result<UniqueFd> open_directory_beneath(int root_fd, std::string_view path, bool
   return current;
 }
 
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  size_t first = path.find_first_not_of('/');
+  std::string relative = first == std::string::npos ? "." : path.substr(first);
+  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+  if (fd < 0) return Error::from_errno("open " + path + " in the image");
+  return UniqueFd(fd);
+}
+
+bool regular_file_in_root(int root_fd, const std::string& path) {
+  auto opened = open_in_root(root_fd, path, O_PATH);
+  if (!opened) return false;
+  struct stat st;
+  return ::fstat(opened->get(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::optional<std::string> read_small_file_in_root(int root_fd, const std::string& path) {
+  // Non-blocking and regular only: a FIFO planted at /etc/passwd must not hang the import.
+  auto opened = open_in_root(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!opened) return std::nullopt;
+  struct stat st;
+  if (::fstat(opened->get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(opened->get(), buffer, sizeof buffer);
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > (1 << 20)) return std::nullopt;  // not a passwd file anyone writes
+  }
+  return text;
+}
+
 }  // namespace podrt::image

@@ -1,19 +1,16 @@
 #include "stage0/store/image_store.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
-#include <optional>
 
 #include "common/log.h"
 #include "common/sha512.h"
 #include "common/sys/file.h"
+#include "stage0/image/beneath.h"
 #include "stage0/image/progress_bar.h"
 #include "stage0/image/tree_merge.h"
 #include "stage0/oci/appc_conversion.h"
@@ -75,43 +72,6 @@ Result<void> apply_path_whitelist(const std::string& rootfs,
   if (ec) return Error::with_code(ec.value(), "walk " + rootfs);
   for (const std::string& path : doomed) PODRT_TRY(sys::remove_tree(path));
   return ok();
-}
-
-/// Opens `path` inside the image rooted at `root_fd`, symlinks resolved as if it were /.
-Result<UniqueFd> open_in_root(int root_fd, const std::string& path, uint64_t flags) {
-  struct open_how how {};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  std::string relative = path.substr(path.find_first_not_of('/') == std::string::npos ? path.size() : path.find_first_not_of('/'));
-  if (relative.empty()) relative = ".";
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
-  if (fd < 0) return Error::from_errno("open " + path + " in the image");
-  return UniqueFd(fd);
-}
-
-bool exists_in_root(int root_fd, const std::string& path) {
-  auto opened = open_in_root(root_fd, path, O_PATH);
-  if (!opened) return false;
-  struct stat st;
-  return ::fstat(opened->get(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/// A small text file of the image (its /etc/passwd), or nothing.
-std::optional<std::string> read_in_root(int root_fd, const std::string& path) {
-  // Non-blocking and regular only: a FIFO planted at /etc/passwd must not hang the import.
-  auto opened = open_in_root(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  if (!opened) return std::nullopt;
-  struct stat st;
-  if (::fstat(opened->get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(opened->get(), buffer, sizeof buffer);
-    if (n <= 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > (1 << 20)) return std::nullopt;  // not a passwd file anyone writes
-  }
-  return text;
 }
 
 }  // namespace
@@ -272,8 +232,10 @@ Result<ImageRecord> ImageStore::import_oci(const oci::FetchedImage& fetched,
   // The app needs the render: the image's /etc/passwd and PATH lookups resolve inside it.
   UniqueFd rootfs_fd = PODRT_TRY(sys::open_file(tree + "/rootfs", O_PATH | O_DIRECTORY));
   oci::ImageFiles files;
-  files.passwd_text = read_in_root(rootfs_fd.get(), "/etc/passwd").value_or("");
-  files.exists = [&rootfs_fd](const std::string& path) { return exists_in_root(rootfs_fd.get(), path); };
+  files.passwd_text = image::read_small_file_in_root(rootfs_fd.get(), "/etc/passwd").value_or("");
+  files.exists = [&rootfs_fd](const std::string& path) {
+    return image::regular_file_in_root(rootfs_fd.get(), path);
+  };
   std::string manifest_json =
       PODRT_TRY_CONTEXT(oci::appc_manifest_for(fetched, files), fetched.source);
   appc::ImageManifest manifest =
@@ -374,6 +336,10 @@ Result<std::string> ImageStore::rootfs(const std::string& id, const image::Unpac
   std::string tree = work.path() + "/tree";
   if (PODRT_TRY(kind_of(id)) == ImageKind::Oci) {
     std::string manifest_json = PODRT_TRY(sys::read_file(layout_.blob_path(id)));
+    Sha512 hash;
+    hash.update(manifest_json.data(), manifest_json.size());
+    if ("sha512-" + hash.hex_digest() != id)
+      return Error::invalid("blob of " + id + " is corrupt: its content no longer hashes to its id");
     appc::ImageManifest manifest = PODRT_TRY(appc::ImageManifest::parse(manifest_json));
     PODRT_TRY(sys::make_directories(tree, 0755));
     std::vector<std::string> digests = PODRT_TRY(oci::layer_digests_of(manifest));

@@ -132,6 +132,16 @@ TEST_F(OciImages, ImagesSharingABaseLayerKeepItOnce) {
   std::string v2 = fetch_ok("image", "oci-layout:" + TestImages::get().layout() + ":v2");
   EXPECT_EQ(layer_files().size(), 2u) << "v2 adds one layer to v1's";
   EXPECT_NE(v1, v2);
+  // A render that went missing is made again from the layers; extract gives the same tree.
+  fs::remove_all(data_dir() + "/cas/tree/" + v2);
+  podrt_ok({"image", "render", v2, scratch() + "/rendered"});
+  EXPECT_EQ(read_file(scratch() + "/rendered/rootfs/srv/two"), "two\n");
+  EXPECT_FALSE(fs::exists(scratch() + "/rendered/rootfs/srv/old"));
+  podrt_ok({"image", "extract", "--rootfs-only", v2, scratch() + "/extracted"});
+  EXPECT_EQ(read_file(scratch() + "/extracted/srv/base"), "base\n");
+  CommandResult exported = podrt({"image", "export", v2, scratch() + "/v2.aci"});
+  EXPECT_EQ(exported.exit_code, 254);
+  EXPECT_NE(exported.err.find("no ACI to export"), std::string::npos) << exported.err;
   podrt_ok({"image", "rm", v2});
   EXPECT_EQ(layer_files().size(), 1u) << "v1 still uses the base layer";
   EXPECT_TRUE(fs::exists(rootfs(v1) + "/srv/old/file"));
