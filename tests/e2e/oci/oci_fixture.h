@@ -5,6 +5,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -56,14 +57,23 @@ class LocalRegistry {
           << "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "
           << dir_.path() << "/data\nhttp:\n  addr: 127.0.0.1:" << port_ << "\n";
       int pid = spawn_quietly({"docker-registry", "serve", dir_.path() + "/config.yml"});
-      for (int i = 0; i < 100; ++i) {
-        if (run_command({"curl", "-sf", "-o", "/dev/null", url() + "/v2/"}).exit_code == 0) {
+      bool exited = false;
+      auto still_running = [&] {
+        int status = 0;
+        if (!exited && ::waitpid(pid, &status, WNOHANG) != 0) exited = true;  // reaped (or gone)
+        return !exited;
+      };
+      for (int i = 0; i < 100 && still_running(); ++i) {
+        // Ours must still run when the port answers: a registry of a test running beside
+        // this one may hold the port, and then ours has exited (address in use).
+        if (run_command({"curl", "-sf", "-o", "/dev/null", url() + "/v2/"}).exit_code == 0 &&
+            still_running()) {
           pid_ = pid;
           break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
-      if (pid_ <= 0) {
+      if (pid_ <= 0 && !exited) {
         ::kill(pid, SIGKILL);
         wait_for(pid);
       }
