@@ -21,6 +21,7 @@
 #include "stage0/image/archive_stream.h"
 #include "stage0/oci/blob_copy.h"
 #include "stage0/oci/digest.h"
+#include "stage0/oci/oci_manifest.h"
 
 namespace podrt::oci {
 namespace {
@@ -322,25 +323,6 @@ Result<ArchiveManifest> parse_archive_manifest(const std::string& text) {
   return manifest;
 }
 
-/// The config's rootfs.diff_ids, each a valid sha256 digest.
-Result<std::vector<std::string>> diff_ids_of(const std::string& config_json) {
-  json config = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object())
-    return Error::invalid("image config is not a JSON object");
-  auto rootfs = config.find("rootfs");
-  if (rootfs == config.end() || !rootfs->is_object())
-    return Error::invalid("image config has no rootfs object");
-  auto diff_ids = rootfs->find("diff_ids");
-  if (diff_ids == rootfs->end() || !diff_ids->is_array())
-    return Error::invalid("image config has no rootfs.diff_ids list");
-  std::vector<std::string> result;
-  for (const json& diff_id : *diff_ids) {
-    if (!diff_id.is_string()) return Error::invalid("image config: a rootfs.diff_ids entry is not a string");
-    result.push_back(PODRT_TRY_CONTEXT(parse_digest(diff_id.get<std::string>()), "image config rootfs.diff_ids"));
-  }
-  return result;
-}
-
 Result<FetchedImage> read_archive(const std::string& archive_path, const std::string& work_dir,
                                   const LayerLookup& have_layer, uint64_t max_bytes) {
   ArchiveRead read(archive_path, work_dir, max_bytes);
@@ -357,7 +339,7 @@ Result<FetchedImage> read_archive(const std::string& archive_path, const std::st
   const Member* config_member = PODRT_TRY_CONTEXT(members.find(manifest.config), "config");
   image.config_json = PODRT_TRY(read_document(*config_member, "config"));
   image.config_digest = config_member->digest;
-  std::vector<std::string> diff_ids = PODRT_TRY(diff_ids_of(image.config_json));
+  std::vector<std::string> diff_ids = PODRT_TRY(config_diff_ids(image.config_json));
   if (diff_ids.size() != manifest.layers.size()) {
     return Error::invalid("image config lists " + std::to_string(diff_ids.size()) +
                           " diff_ids but manifest.json has " + std::to_string(manifest.layers.size()) +

@@ -202,21 +202,9 @@ void name_from_ref(const std::string& ref, const std::string& layout_dir, Fetche
 
 /// The config's rootfs.diff_ids must pair with the manifest's layers one to one.
 Result<void> check_config(const std::string& config_json, size_t layer_count) {
-  json config = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object())
-    return Error::invalid("image config is not a JSON object");
-  auto rootfs = config.find("rootfs");
-  if (rootfs == config.end() || !rootfs->is_object())
-    return Error::invalid("image config has no rootfs object");
-  auto diff_ids = rootfs->find("diff_ids");
-  if (diff_ids == rootfs->end() || !diff_ids->is_array())
-    return Error::invalid("image config has no rootfs.diff_ids list");
-  for (const json& diff_id : *diff_ids) {
-    if (!diff_id.is_string()) return Error::invalid("image config: a rootfs.diff_ids entry is not a string");
-    PODRT_TRY_CONTEXT(parse_digest(diff_id.get<std::string>()), "image config rootfs.diff_ids");
-  }
-  if (diff_ids->size() != layer_count) {
-    return Error::invalid("image config lists " + std::to_string(diff_ids->size()) +
+  std::vector<std::string> diff_ids = PODRT_TRY(config_diff_ids(config_json));
+  if (diff_ids.size() != layer_count) {
+    return Error::invalid("image config lists " + std::to_string(diff_ids.size()) +
                           " diff_ids but the manifest has " + std::to_string(layer_count) + " layers");
   }
   return ok();

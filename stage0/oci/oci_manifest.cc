@@ -248,4 +248,22 @@ Result<Descriptor> choose_platform(const ImageIndex& index, std::string_view os,
   return Error::invalid("the image index has no image for " + wanted + "; it has " + available);
 }
 
+Result<std::vector<std::string>> config_diff_ids(std::string_view config_json) {
+  json config = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object())
+    return Error::invalid("image config is not a JSON object");
+  auto rootfs = config.find("rootfs");
+  if (rootfs == config.end() || !rootfs->is_object())
+    return Error::invalid("image config has no rootfs object");
+  auto diff_ids = rootfs->find("diff_ids");
+  if (diff_ids == rootfs->end() || !diff_ids->is_array())
+    return Error::invalid("image config has no rootfs.diff_ids list");
+  std::vector<std::string> result;
+  for (const json& diff_id : *diff_ids) {
+    if (!diff_id.is_string()) return Error::invalid("image config: a rootfs.diff_ids entry is not a string");
+    result.push_back(PODRT_TRY_CONTEXT(parse_digest(diff_id.get<std::string>()), "image config rootfs.diff_ids"));
+  }
+  return result;
+}
+
 }  // namespace podrt::oci

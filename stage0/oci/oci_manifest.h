@@ -68,4 +68,7 @@ Result<bool> document_is_index(std::string_view json, std::string_view content_t
 Result<Descriptor> choose_platform(const ImageIndex& index, std::string_view os,
                                    std::string_view architecture);
 
+/// The image config's rootfs.diff_ids (config.md), each validated by parse_digest.
+Result<std::vector<std::string>> config_diff_ids(std::string_view config_json);
+
 }  // namespace podrt::oci
