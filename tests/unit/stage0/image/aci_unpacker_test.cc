@@ -14,9 +14,12 @@
 #include "common/sha512.h"
 #include "common/sys/file.h"
 #include "tests/unit/stage0/image/aci_test_archives.h"
+#include "tests/support/directory_entries.h"
 
 namespace podrt::image {
 namespace {
+
+using ::podrt::testing::directory_entries;
 
 using testing::compress;
 using testing::dir_entry;
@@ -27,18 +30,6 @@ using testing::manifest_entry;
 using testing::node_entry;
 using testing::symlink_entry;
 using testing::TarEntry;
-
-std::set<std::string> list_dir(const std::string& path) {
-  std::set<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.insert(name);
-  }
-  ::closedir(dir);
-  return names;
-}
 
 std::string sha512_hex(const std::string& bytes) {
   Sha512 sha;
@@ -85,9 +76,9 @@ class AciUnpackerTest : public ::testing::Test {
   }
 
   void expect_nothing_outside() {
-    EXPECT_EQ(list_dir(outside_), std::set<std::string>());
+    EXPECT_EQ(directory_entries(outside_), std::set<std::string>());
     std::set<std::string> expected = {"rootfs", "outside", "input.aci"};
-    std::set<std::string> actual = list_dir(base_);
+    std::set<std::string> actual = directory_entries(base_);
     actual.erase("blob");
     EXPECT_EQ(actual, expected);
   }
@@ -179,7 +170,7 @@ TEST_F(AciUnpackerTest, WithoutTargetsOnlyHashesAndValidates) {
   auto result = unpack_aci(input_, UnpackTargets{}, UnpackLimits{});
   ASSERT_TRUE(result) << result.error().message();
   EXPECT_EQ(result->image_id, "sha512-" + sha512_hex(tar));
-  EXPECT_EQ(list_dir(rootfs_), std::set<std::string>());
+  EXPECT_EQ(directory_entries(rootfs_), std::set<std::string>());
 
   write_input(make_tar({manifest_entry(), node_entry("rootfs/dev/sda", AE_IFBLK)}));
   EXPECT_FALSE(unpack_aci(input_, UnpackTargets{}, UnpackLimits{}));

@@ -10,18 +10,15 @@
 #include "common/sys/file.h"
 #include "stage0/oci/blob_copy.h"
 #include "tests/support/command_runner.h"
+#include "tests/unit/stage0/oci/sha256_of.h"
 
 namespace podrt::oci {
 namespace {
 
+using ::podrt::oci::testing::sha256_of;
+
 constexpr char kEmpty[] = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr char kAbc[] = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-
-std::string sha256_of(std::string_view bytes) {
-  Sha256 sha;
-  sha.update(bytes);
-  return sha.digest();
-}
 
 TEST(ParseDigestTest, AcceptsSha256WithLowercaseHex) {
   auto parsed = parse_digest(kAbc);

@@ -17,9 +17,15 @@
 #include "stage0/oci/oci_manifest.h"
 #include "tests/support/command_runner.h"
 #include "tests/unit/stage0/image/aci_test_archives.h"
+#include "tests/unit/stage0/oci/sha256_of.h"
+#include "tests/support/directory_entries.h"
 
 namespace podrt::oci {
 namespace {
+
+using ::podrt::testing::directory_entries;
+
+using ::podrt::oci::testing::sha256_of;
 
 using image::testing::dir_entry;
 using image::testing::file_entry;
@@ -31,24 +37,6 @@ using nlohmann::json;
 using podrt::testing::TempDir;
 
 constexpr uint64_t kNoLimit = UINT64_MAX;
-
-std::string sha256_of(std::string_view bytes) {
-  Sha256 sha;
-  sha.update(bytes);
-  return sha.digest();
-}
-
-std::set<std::string> files_in(const std::string& dir) {
-  std::set<std::string> names;
-  if (DIR* handle = ::opendir(dir.c_str())) {
-    while (struct dirent* entry = ::readdir(handle)) {
-      std::string name = entry->d_name;
-      if (name != "." && name != "..") names.insert(name);
-    }
-    ::closedir(handle);
-  }
-  return names;
-}
 
 std::string config_for(const std::vector<std::string>& layers) {
   json diff_ids = json::array();
@@ -89,7 +77,7 @@ class DockerArchiveSourceTest : public ::testing::Test {
     auto result = read(write_archive(entries), nullptr, max_bytes);
     if (result) return "(read)";
     EXPECT_EQ(result.error().message().find('\n'), std::string::npos);
-    EXPECT_TRUE(files_in(work_dir()).empty()) << "a failed read left files behind";
+    EXPECT_TRUE(directory_entries(work_dir()).empty()) << "a failed read left files behind";
     return result.error().message();
   }
 
@@ -115,7 +103,7 @@ TEST_F(DockerArchiveSourceTest, ReadsADockerSave) {
   EXPECT_EQ(sys::read_file(image->layers[0].path).value_or(""), layer_a_);
   EXPECT_EQ(sys::read_file(image->layers[1].path).value_or(""), layer_b_);
   // Only the layers stay behind in the work directory.
-  EXPECT_EQ(files_in(work_dir()).size(), 2u);
+  EXPECT_EQ(directory_entries(work_dir()).size(), 2u);
 }
 
 TEST_F(DockerArchiveSourceTest, ManifestFirstAndHexNamedLayersWork) {
@@ -152,7 +140,7 @@ TEST_F(DockerArchiveSourceTest, DropsLayersTheStoreHas) {
   EXPECT_EQ(image->layers[0].path, "");
   EXPECT_EQ(image->layers[0].digest, known);
   ASSERT_NE(image->layers[1].path, "");
-  EXPECT_EQ(files_in(work_dir()).size(), 1u);
+  EXPECT_EQ(directory_entries(work_dir()).size(), 1u);
 }
 
 TEST_F(DockerArchiveSourceTest, ResolvesLinksBetweenMembers) {

@@ -13,9 +13,12 @@
 
 #include "common/sys/file.h"
 #include "tests/unit/stage0/image/aci_test_archives.h"
+#include "tests/support/directory_entries.h"
 
 namespace podrt::oci {
 namespace {
+
+using ::podrt::testing::directory_entries;
 
 using image::testing::compress;
 using image::testing::dir_entry;
@@ -25,18 +28,6 @@ using image::testing::make_tar;
 using image::testing::node_entry;
 using image::testing::symlink_entry;
 using image::testing::TarEntry;
-
-std::set<std::string> list_dir(const std::string& path) {
-  std::set<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.insert(name);
-  }
-  ::closedir(dir);
-  return names;
-}
 
 /// A temp dir with an empty rootfs/ and an outside/ holding a canary that hostile layers aim at.
 class LayerApplierTest : public ::testing::Test {
@@ -79,11 +70,11 @@ class LayerApplierTest : public ::testing::Test {
   }
 
   void expect_outside_untouched() {
-    EXPECT_EQ(list_dir(outside_), std::set<std::string>{"canary"});
+    EXPECT_EQ(directory_entries(outside_), std::set<std::string>{"canary"});
     auto canary = sys::read_file(outside_ + "/canary");
     ASSERT_TRUE(canary) << "the canary outside the root is gone";
     EXPECT_EQ(*canary, "alive");
-    std::set<std::string> top = list_dir(base_);
+    std::set<std::string> top = directory_entries(base_);
     for (auto it = top.begin(); it != top.end();) it = it->starts_with("layer-") ? top.erase(it) : std::next(it);
     EXPECT_EQ(top, (std::set<std::string>{"rootfs", "outside"}));
   }
@@ -149,7 +140,7 @@ TEST_F(LayerApplierTest, WhiteoutRemovesALowerFile) {
   apply_ok({dir_entry("etc"), file_entry("etc/.wh.a", "")});
   EXPECT_FALSE(exists("etc/a"));
   EXPECT_EQ(content("etc/b"), "b");
-  EXPECT_EQ(list_dir(path("etc")), std::set<std::string>{"b"});
+  EXPECT_EQ(directory_entries(path("etc")), std::set<std::string>{"b"});
 }
 
 TEST_F(LayerApplierTest, WhiteoutRemovesAWholeTree) {
@@ -158,12 +149,12 @@ TEST_F(LayerApplierTest, WhiteoutRemovesAWholeTree) {
             symlink_entry("usr/share/doc/pkg/link", "/etc"), file_entry("usr/share/keep", "k")});
   apply_ok({file_entry("usr/share/.wh.doc", "")});
   EXPECT_FALSE(exists("usr/share/doc"));
-  EXPECT_EQ(list_dir(path("usr/share")), std::set<std::string>{"keep"});
+  EXPECT_EQ(directory_entries(path("usr/share")), std::set<std::string>{"keep"});
 }
 
 TEST_F(LayerApplierTest, WhiteoutOfSomethingAbsentIsFine) {
   apply_ok({file_entry(".wh.nothing", ""), file_entry("missing/dir/.wh.x", "")});
-  EXPECT_EQ(list_dir(rootfs_), std::set<std::string>{});
+  EXPECT_EQ(directory_entries(rootfs_), std::set<std::string>{});
 }
 
 TEST_F(LayerApplierTest, WhiteoutHidesLowerLayersOnlyNotTheSameLayer) {
@@ -179,9 +170,9 @@ TEST_F(LayerApplierTest, OpaqueDirectoryKeepsOnlyThisLayersEntries) {
   apply_ok({dir_entry("d"), file_entry("d/before", "b"), dir_entry("d/merged"),
             file_entry("d/merged/new", "n"), file_entry("d/.wh..wh..opq", ""),
             file_entry("d/after", "a")});
-  EXPECT_EQ(list_dir(path("d")), (std::set<std::string>{"before", "merged", "after"}));
+  EXPECT_EQ(directory_entries(path("d")), (std::set<std::string>{"before", "merged", "after"}));
   // d/merged is this layer's directory: the lower one's contents are hidden as well.
-  EXPECT_EQ(list_dir(path("d/merged")), std::set<std::string>{"new"});
+  EXPECT_EQ(directory_entries(path("d/merged")), std::set<std::string>{"new"});
   EXPECT_EQ(content("d/before"), "b");
   EXPECT_EQ(content("d/after"), "a");
   EXPECT_EQ(content("other"), "x");  // outside the opaque directory: untouched
@@ -191,8 +182,8 @@ TEST_F(LayerApplierTest, OpaqueMarkerKeepsImplicitParentsOfThisLayer) {
   apply_ok({dir_entry("d"), dir_entry("d/a"), file_entry("d/a/old", "o")});
   // No entry for d/a itself: the file below it makes it this layer's too.
   apply_ok({file_entry("d/a/new", "n"), file_entry("d/.wh..wh..opq", "")});
-  EXPECT_EQ(list_dir(path("d")), std::set<std::string>{"a"});
-  EXPECT_EQ(list_dir(path("d/a")), std::set<std::string>{"new"});
+  EXPECT_EQ(directory_entries(path("d")), std::set<std::string>{"a"});
+  EXPECT_EQ(directory_entries(path("d/a")), std::set<std::string>{"new"});
 }
 
 TEST_F(LayerApplierTest, ReplacesAFileByADirectoryAndADirectoryByAFile) {
@@ -228,7 +219,7 @@ TEST_F(LayerApplierTest, HardlinksToALowerLayersFile) {
 TEST_F(LayerApplierTest, SkipsDeviceNodesAndSockets) {
   apply_ok({dir_entry("dev"), node_entry("dev/sda", AE_IFBLK), node_entry("dev/null", AE_IFCHR),
             node_entry("sock", AE_IFSOCK), file_entry("ok", "ok")});
-  EXPECT_EQ(list_dir(path("dev")), std::set<std::string>{});
+  EXPECT_EQ(directory_entries(path("dev")), std::set<std::string>{});
   EXPECT_FALSE(exists("sock"));
   EXPECT_EQ(content("ok"), "ok");
 }
@@ -282,12 +273,12 @@ TEST_F(LayerApplierTest, RefusesMalformedWhiteouts) {
   expect_refused({file_entry("a/.wh.", "")}, "not a valid whiteout");
   expect_refused({file_entry("a/.wh.x/inside", "")}, "a whiteout cannot hold entries");
   EXPECT_EQ(content("a/f"), "f");
-  EXPECT_EQ(list_dir(rootfs_), std::set<std::string>{"a"});
+  EXPECT_EQ(directory_entries(rootfs_), std::set<std::string>{"a"});
 }
 
 TEST_F(LayerApplierTest, SkipsAufsMetadata) {
   apply_ok({file_entry(".wh..wh.aufs", ""), dir_entry(".wh..wh.plnk"), file_entry("f", "f")});
-  EXPECT_EQ(list_dir(rootfs_), std::set<std::string>{"f"});
+  EXPECT_EQ(directory_entries(rootfs_), std::set<std::string>{"f"});
 }
 
 TEST_F(LayerApplierTest, LimitsEntryCount) {

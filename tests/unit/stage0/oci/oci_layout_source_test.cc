@@ -17,32 +17,20 @@
 #include "stage0/oci/oci_manifest.h"
 #include "tests/support/command_runner.h"
 #include "tests/unit/stage0/image/aci_test_archives.h"
+#include "tests/unit/stage0/oci/sha256_of.h"
+#include "tests/support/directory_entries.h"
 
 namespace podrt::oci {
 namespace {
 
+using ::podrt::testing::directory_entries;
+
+using ::podrt::oci::testing::sha256_of;
+
 using nlohmann::json;
 using podrt::testing::TempDir;
 
-std::string sha256_of(std::string_view bytes) {
-  Sha256 sha;
-  sha.update(bytes);
-  return sha.digest();
-}
-
 std::string hex_of(const std::string& digest) { return digest.substr(7); }
-
-std::set<std::string> files_in(const std::string& dir) {
-  std::set<std::string> names;
-  if (DIR* handle = ::opendir(dir.c_str())) {
-    while (struct dirent* entry = ::readdir(handle)) {
-      std::string name = entry->d_name;
-      if (name != "." && name != "..") names.insert(name);
-    }
-    ::closedir(handle);
-  }
-  return names;
-}
 
 /// Builds an OCI layout in a temporary directory.
 class LayoutBuilder {
@@ -109,7 +97,7 @@ class OciLayoutSourceTest : public ::testing::Test {
     auto result = read(tag);
     if (result) return "(read)";
     EXPECT_EQ(result.error().message().find('\n'), std::string::npos);
-    EXPECT_TRUE(files_in(work_dir()).empty()) << "a failed read left files behind";
+    EXPECT_TRUE(directory_entries(work_dir()).empty()) << "a failed read left files behind";
     return result.error().message();
   }
 
@@ -176,7 +164,7 @@ TEST_F(OciLayoutSourceTest, SkipsLayersTheStoreHas) {
   EXPECT_EQ(image->layers[0].path, "");
   EXPECT_EQ(image->layers[0].digest, known);
   EXPECT_NE(image->layers[1].path, "");
-  EXPECT_EQ(files_in(work_dir()), std::set<std::string>{digest_file_name(sha256_of(layer_b_))});
+  EXPECT_EQ(directory_entries(work_dir()), std::set<std::string>{digest_file_name(sha256_of(layer_b_))});
 }
 
 TEST_F(OciLayoutSourceTest, ARepeatedLayerIsCopiedOnce) {

@@ -25,9 +25,15 @@
 #include "stage0/oci/oci_manifest.h"
 #include "stage0/oci/registry_auth.h"
 #include "tests/support/command_runner.h"
+#include "tests/unit/stage0/oci/sha256_of.h"
+#include "tests/support/directory_entries.h"
 
 namespace podrt::oci {
 namespace {
+
+using ::podrt::testing::directory_entries;
+
+using ::podrt::oci::testing::sha256_of;
 
 using nlohmann::json;
 using podrt::testing::TempDir;
@@ -36,24 +42,6 @@ constexpr std::string_view kLayerType = "application/vnd.oci.image.layer.v1.tar+
 constexpr std::string_view kDockerLayerType = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 constexpr const char* kToken = "secret-token";
 constexpr const char* kRepository = "test/image";
-
-std::string sha256_of(std::string_view bytes) {
-  Sha256 sha;
-  sha.update(bytes);
-  return sha.digest();
-}
-
-std::set<std::string> files_in(const std::string& dir) {
-  std::set<std::string> names;
-  if (DIR* handle = ::opendir(dir.c_str())) {
-    while (struct dirent* entry = ::readdir(handle)) {
-      std::string name = entry->d_name;
-      if (name != "." && name != "..") names.insert(name);
-    }
-    ::closedir(handle);
-  }
-  return names;
-}
 
 /// How the fake answers one path.
 struct Route {
@@ -327,7 +315,7 @@ class RegistrySourceTest : public ::testing::Test {
   std::string failure(const std::string& suffix = ":v1") {
     auto pulled = pull(suffix);
     EXPECT_FALSE(pulled.has_value()) << "the pull succeeded";
-    EXPECT_EQ(files_in(work_dir_), std::set<std::string>{}) << "files left in work_dir";
+    EXPECT_EQ(directory_entries(work_dir_), std::set<std::string>{}) << "files left in work_dir";
     if (pulled.has_value()) return "";
     std::string message = pulled.error().message();
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
@@ -363,7 +351,7 @@ TEST_F(RegistrySourceTest, PullsAnImageOverHttp) {
   }
   EXPECT_EQ(pulled->layers[0].media_type, kLayerType);
   EXPECT_EQ(pulled->layers[1].media_type, kDockerLayerType);
-  EXPECT_EQ(files_in(work_dir_).size(), 2u);
+  EXPECT_EQ(directory_entries(work_dir_).size(), 2u);
 }
 
 TEST_F(RegistrySourceTest, PullsByDigest) {
@@ -382,7 +370,7 @@ TEST_F(RegistrySourceTest, SkipsLayersTheStoreHas) {
   EXPECT_EQ(pulled->layers[0].path, "");
   EXPECT_EQ(pulled->layers[0].digest, have);
   EXPECT_NE(pulled->layers[1].path, "");
-  EXPECT_EQ(files_in(work_dir_), std::set<std::string>{digest_file_name(image_.layer_digest(1))});
+  EXPECT_EQ(directory_entries(work_dir_), std::set<std::string>{digest_file_name(image_.layer_digest(1))});
   for (const std::string& request : registry_.requests()) {
     EXPECT_EQ(request.find(have), std::string::npos)
         << "fetched the layer the store has: " << request;
